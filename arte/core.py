@@ -8,12 +8,12 @@ Docs: https://arte-dev.github.io/arte/core.html.md"""
 __all__ = ['ArteError', 'set_seed', 'stable_hash', 'rng', 'atomic_write', 'save_json', 'load_json', 'Shards', 'cache_dir',
            'in_test', 'test_size', 'LM', 'cut_at_stop', 'pkg_version', 'env_info', 'hf_quiet']
 
-# %% ../nbs/00_core.ipynb #9659c7cd
+# %% ../nbs/00_core.ipynb #e3e25932
 import os, sys, json, hashlib, random, tempfile, time, platform, importlib.util
 from pathlib import Path
 from typing import Any, Sequence
 
-# %% ../nbs/00_core.ipynb #14265caf
+# %% ../nbs/00_core.ipynb #37b2fd46
 class ArteError(ValueError):
     "A user-fixable input error; the message names the file, row and field."
     def __init__(self, msg:str, # What is wrong and how to fix it
@@ -27,7 +27,7 @@ class ArteError(ValueError):
         if field is not None: where.append(f"field '{field}'")
         super().__init__((", ".join(where) + ": " if where else "") + msg)
 
-# %% ../nbs/00_core.ipynb #5e186df9
+# %% ../nbs/00_core.ipynb #3cf45d56
 def set_seed(seed:int):
     "Seed `random`, numpy and (if already imported) torch."
     random.seed(seed)
@@ -36,7 +36,7 @@ def set_seed(seed:int):
     except ImportError: pass
     if 'torch' in sys.modules: sys.modules['torch'].manual_seed(seed)
 
-# %% ../nbs/00_core.ipynb #835b9569
+# %% ../nbs/00_core.ipynb #cb48d6c0
 def _canon(o):
     if isinstance(o, dict): return {str(k): _canon(v) for k,v in sorted(o.items(), key=lambda kv: str(kv[0]))}
     if isinstance(o, (list, tuple)): return [_canon(v) for v in o]
@@ -53,12 +53,12 @@ def stable_hash(*objs, n:int=16)->str:
     s = json.dumps([_canon(o) for o in objs], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(s.encode()).hexdigest()[:n]
 
-# %% ../nbs/00_core.ipynb #017cc16c
+# %% ../nbs/00_core.ipynb #271e2f90
 def rng(seed:int, *salt)->random.Random:
     "A `random.Random` seeded from `seed` and a `salt` naming its purpose."
     return random.Random(int(stable_hash(seed, *salt), 16))
 
-# %% ../nbs/00_core.ipynb #fe71029e
+# %% ../nbs/00_core.ipynb #0dbc4f7b
 def atomic_write(path, data:str|bytes):
     "Write `data` to `path` through a temporary file and an atomic rename."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +81,7 @@ def load_json(path):
     try: return json.loads(Path(path).read_text())
     except json.JSONDecodeError as e: raise ArteError(f"not valid JSON ({e.msg}, column {e.colno})", file=path, row=e.lineno) from None
 
-# %% ../nbs/00_core.ipynb #37b0501e
+# %% ../nbs/00_core.ipynb #0295ce06
 class Shards:
     "Crash-safe, append-only storage of finished batches as JSON-lines shards in `path`."
     def __init__(self, path, key:str):
@@ -107,7 +107,7 @@ class Shards:
         "All stored rows, in batch order."
         return [r for i in sorted(self.done()) for r in self.read(i)]
 
-# %% ../nbs/00_core.ipynb #59daebca
+# %% ../nbs/00_core.ipynb #eb06983b
 def cache_dir(*parts)->Path:
     "The arte cache folder: `$ARTE_CACHE`, else `$XDG_CACHE_HOME/arte`, else `~/.cache/arte`."
     root = os.environ.get("ARTE_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home()/".cache")/"arte"
@@ -122,7 +122,7 @@ def test_size(full:int, test:int)->int:
     "`test` while testing, else `full`: one code path, two workload sizes."
     return test if in_test() else full
 
-# %% ../nbs/00_core.ipynb #50038260
+# %% ../nbs/00_core.ipynb #1ea5c58f
 class LM:
     "The interface every model backend implements."
     name:str = "lm"
@@ -146,7 +146,7 @@ def cut_at_stop(text:str, stop:Sequence[str]|None)->str:
     idx = [i for i in (text.find(s) for s in stop if s) if i >= 0]
     return text[:min(idx)] if idx else text
 
-# %% ../nbs/00_core.ipynb #346487a8
+# %% ../nbs/00_core.ipynb #a0938110
 def pkg_version(name:str)->str|None:
     "The installed version of distribution `name`, or None."
     from importlib.metadata import version, PackageNotFoundError
@@ -159,7 +159,7 @@ def env_info(pkgs=("arte","torch","transformers","trl","peft","datasets","accele
     d["python"] = platform.python_version(); d["platform"] = platform.platform()
     return d
 
-# %% ../nbs/00_core.ipynb #b7dbbe6c
+# %% ../nbs/00_core.ipynb #16f092a2
 import contextlib
 @contextlib.contextmanager
 def hf_quiet():

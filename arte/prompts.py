@@ -9,11 +9,11 @@ __all__ = ['ANS_INSTRUCTION', 'QUESTION_TEMPLATE', 'STRATEGIES', 'STEP_BY_STEP_T
            'STUDENT_STOP', 'ans_instruction', 'format_question', 'question_prompt', 'parse_questions', 'strategy_names',
            'strategy_prompt', 'step_by_step_prompt', 'student_completion', 'student_prompt', 'close_answer']
 
-# %% ../nbs/04_prompts.ipynb #00bca3ea
+# %% ../nbs/04_prompts.ipynb #86d36524
 import re
 from .core import *
 
-# %% ../nbs/04_prompts.ipynb #66530856
+# %% ../nbs/04_prompts.ipynb #2483f801
 ANS_INSTRUCTION = "Remember you should output your final answer at the end like <ans>{example}</ans>, where the answer is {hint}."
 
 def ans_instruction(task)->str:
@@ -21,7 +21,7 @@ def ans_instruction(task)->str:
     ex = task.seeds[0]["target"] if getattr(task, "seeds", None) else "..."
     return ANS_INSTRUCTION.format(example=ex, hint=task.answer_hint)
 
-# %% ../nbs/04_prompts.ipynb #94356edf
+# %% ../nbs/04_prompts.ipynb #15966f4d
 QUESTION_TEMPLATE = ("{name} is a task whose description is as follows: {description}\n"
     "I will provide you {n_seeds} example questions about this task in the following. Based on these examples, "
     "I want you to generate {k} more questions about {name} with brainstorming. You may not stick to the context, "
@@ -43,7 +43,7 @@ def question_prompt(task, k:int=5, # How many new questions to ask for
                                    k=k, hint=task.answer_hint, examples=examples)
     return [{"role": "user", "content": txt}]
 
-# %% ../nbs/04_prompts.ipynb #fa6f87cb
+# %% ../nbs/04_prompts.ipynb #4cec5fa6
 _Q_BLOCK = re.compile(r"<Question_?\s*(\w*)\s*>(.*?)(?:</Question_?\s*\1\s*>|(?=<Question_?\s*\w*\s*>)|$)", re.S | re.I)
 _TAG = lambda t: re.compile(rf"<{t}>\s*(.*?)\s*</{t}>", re.S | re.I)
 
@@ -63,7 +63,7 @@ def parse_questions(text:str)->tuple[list[dict], list[str]]:
     if not out and not rejects: rejects.append("no_question_block")
     return out, rejects
 
-# %% ../nbs/04_prompts.ipynb #f49cef31
+# %% ../nbs/04_prompts.ipynb #a19cf10e
 STRATEGIES = {
     "expert": ("Imagine you are an expert in {name}. Task: {description} First state the general procedure an "
                "expert follows for this kind of question, then apply it to the question step by step."),
@@ -90,14 +90,14 @@ def strategy_prompt(task, strategy:str, # A name from `strategy_names(task)`
     system = tpl.format(name=task.name.replace("_", " "), description=task.description) + " " + ans_instruction(task)
     return [{"role": "system", "content": system}, {"role": "user", "content": f"Question: {question}\nAnswer: Let's think step by step."}]
 
-# %% ../nbs/04_prompts.ipynb #86e0cf6d
+# %% ../nbs/04_prompts.ipynb #079119e8
 STEP_BY_STEP_TEMPLATE = "Task Description: {description} {ans}\nQuestion: {question}\nAnswer: Let's think step by step."
 
 def step_by_step_prompt(task, question:str)->list[dict]:
     "Chat messages with the plain step-by-step prompt for the teacher."
     return [{"role": "user", "content": STEP_BY_STEP_TEMPLATE.format(description=task.description, ans=ans_instruction(task), question=question)}]
 
-# %% ../nbs/04_prompts.ipynb #c9db6362
+# %% ../nbs/04_prompts.ipynb #7329714a
 STUDENT_HEADER = "Task Description: {description} Remember you should include your final answer with the tag <ans> and </ans>.\n"
 STUDENT_TURN = "Question: {question}\nAnswer: Let's think step by step."
 
@@ -115,7 +115,7 @@ def student_prompt(task, question:str, demos:list|tuple=())->str:
     parts.append(STUDENT_TURN.format(question=question))
     return "".join(parts)
 
-# %% ../nbs/04_prompts.ipynb #127791f5
+# %% ../nbs/04_prompts.ipynb #14854d6e
 STUDENT_STOP = ["\nQuestion:", "</ans>"]
 
 def close_answer(text:str)->str:

@@ -7,12 +7,12 @@ Docs: https://arte-dev.github.io/arte/report.html.md"""
 # %% auto #0
 __all__ = ['md_table', 'plot_score_dist', 'plot_dpo', 'plot_accuracy', 'write_report']
 
-# %% ../nbs/12_report.ipynb #d1153f12
+# %% ../nbs/12_report.ipynb #c76c7ce6
 import json, math, hashlib
 from pathlib import Path
 from .core import *
 
-# %% ../nbs/12_report.ipynb #fc3fc02b
+# %% ../nbs/12_report.ipynb #f52d75f5
 def _stage_files(out:Path):
     "Every `_stage.json` under `out`, as (round or None, stage name, dict)."
     res = []
@@ -34,7 +34,7 @@ def md_table(rows:list[dict], cols:list|None=None)->str:
     out += ["| " + " | ".join(_fmt(r.get(c, "")) for c in cols) + " |" for r in rows]
     return "\n".join(out) + "\n"
 
-# %% ../nbs/12_report.ipynb #ff398d0c
+# %% ../nbs/12_report.ipynb #981371b7
 def _plt():
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -83,7 +83,7 @@ def plot_accuracy(rows:list[dict], path)->Path|None:
     ax.set_xticklabels([m if m != "arte" or len({l[1] for l in labels if l[0] == "arte"}) < 2 else f"arte r{rnd}" for m, rnd in labels], fontsize=8, rotation=15)
     ax.set_ylabel("accuracy"); ax.set_ylim(0, 1); ax.legend(fontsize=7); fig.tight_layout(); fig.savefig(path); plt.close(fig); return Path(path)
 
-# %% ../nbs/12_report.ipynb #f09a02ed
+# %% ../nbs/12_report.ipynb #766d3096
 def _src_hash()->str:
     "A hash of the installed arte sources, so a report names the exact code that wrote it."
     import arte
