@@ -1,4 +1,4 @@
-"""The `arte` command line: subcommands, and how user errors become a short message with exit code 2.
+"""The `arte` command line: `arte run`, `arte demo`, `arte eval`, `arte report`, `arte serve`, `arte info`.
 
 Docs: https://arte-dev.github.io/arte/cli.html.md"""
 
@@ -7,34 +7,25 @@ Docs: https://arte-dev.github.io/arte/cli.html.md"""
 # %% auto #0
 __all__ = ['subcommand', 'make_parser', 'main']
 
-# %% ../nbs/99_cli.ipynb #d2068512
-import sys, os, argparse, traceback
+# %% ../nbs/99_cli.ipynb #25d7acc3
+import sys, os, argparse, traceback, time, json, resource
+from pathlib import Path
 from .core import *
 
-# %% ../nbs/99_cli.ipynb #8ec2adf1
-def _info(args):
-    "Print versions and where arte keeps its cache."
-    for k, v in env_info().items(): print(f"{k:>13}: {v}")
-    print(f"{'cache':>13}: {cache_dir()}")
-    return 0
-
+# %% ../nbs/99_cli.ipynb #ca74b5d1
 _COMMANDS = {}
 def subcommand(name:str, help:str):
     "Register `f(parser)` as the argument builder of subcommand `name`; it sets `func` to the handler."
     def deco(f): _COMMANDS[name] = (help, f); return f
     return deco
 
-@subcommand("info", "print package versions and the cache folder")
-def _info_args(p): p.set_defaults(func=_info)
-
-# %% ../nbs/99_cli.ipynb #ad9f5e16
 def make_parser()->argparse.ArgumentParser:
     "The `arte` argument parser, with every registered subcommand."
     ap = argparse.ArgumentParser(prog="arte", description="ARTE: student-tailored distillation of a teacher LLM.")
     ap.add_argument("--version", action="version", version=f"arte {pkg_version('arte')}")
     sub = ap.add_subparsers(dest="command", required=True)
     for name, (help, f) in _COMMANDS.items():
-        p = sub.add_parser(name, help=help)
+        p = sub.add_parser(name, help=help, description=help)
         p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
         f(p)
     return ap
@@ -47,3 +38,101 @@ def main(argv:list[str]|None=None)->int:
         if getattr(args, "debug", False): traceback.print_exc()
         print(f"arte: error: {e}", file=sys.stderr)
         return 2
+
+# %% ../nbs/99_cli.ipynb #4e3f1949
+@subcommand("info", "print package versions and the cache folder")
+def _info_args(p): p.set_defaults(func=_info)
+
+def _info(args):
+    for k, v in env_info().items(): print(f"{k:>13}: {v}")
+    print(f"{'cache':>13}: {cache_dir()}")
+
+# %% ../nbs/99_cli.ipynb #c4f53328
+def _peak_rss_mb()->float:
+    "Peak resident memory of this process so far (Linux reports KB)."
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(r / 1024 if sys.platform != "darwin" else r / 2**20, 1)
+
+def _print_eval(metrics:dict):
+    rows = metrics.get("eval", [])
+    if not rows: print("(no evaluation rows)"); return
+    print(f"{'method':<18}{'task':<24}{'shots':>5}{'accuracy':>10}  95% CI        n")
+    for r in rows:
+        m = r["method"] + (f" r{r['round']}" if r.get("round") and r["method"] == "arte" else "")
+        print(f"{m:<18}{r['task'][:23]:<24}{r['shots']:>5}{r['accuracy']:>10.3f}  [{r['ci'][0]:.2f}, {r['ci'][1]:.2f}]  {r['n']}")
+
+def _run(cfg, out, args):
+    from arte.pipeline import run_arte
+    out = Path(out or cfg.out or "arte-run")
+    t0 = time.time()
+    metrics = run_arte(cfg, out, quiet=args.quiet)
+    secs = time.time() - t0
+    _print_eval(metrics)
+    print(f"\nrun folder: {out}  (report: {out/'report.md'})")
+    print(f"wall time: {secs/60:.1f} min   peak RSS: {_peak_rss_mb()} MB")
+    if args.push_to_hub:
+        from arte.pipeline import push_tailored
+        print(f"pushed: {push_tailored(out, args.push_to_hub)}")
+    return 0
+
+def _run_args(p):
+    p.add_argument("config", help="a TOML or YAML config file")
+    p.add_argument("--out", help="the run folder (default: the config's `out`, else ./arte-run)")
+    p.add_argument("--quiet", action="store_true", help="only write the log file, not to the terminal")
+    p.add_argument("--push-to-hub", metavar="REPO", help="push the last round's tailored dataset to this Hugging Face dataset repo")
+    p.set_defaults(func=lambda a: _run(_load(a.config), a.out, a))
+
+def _load(path):
+    from arte.pipeline import load_config
+    return load_config(path)
+
+@subcommand("run", "run (or resume) ARTE from a config file")
+def _run_cmd(p): _run_args(p)
+
+@subcommand("demo", "run the offline CPU demo: SmolLM2-135M as teacher and student on a generated task")
+def _demo_cmd(p):
+    p.add_argument("--out", default="arte-demo", help="the run folder")
+    p.add_argument("--quiet", action="store_true", help="only write the log file, not to the terminal")
+    p.set_defaults(func=lambda a: _run(__import__("arte.pipeline", fromlist=["demo_config"]).demo_config(), a.out, a), push_to_hub=None)
+
+# %% ../nbs/99_cli.ipynb #9720379c
+@subcommand("eval", "evaluate a student (optionally with a LoRA adapter) on tasks")
+def _eval_cmd(p):
+    p.add_argument("--model", required=True, help="a load_model source: arte:smollm2-135m, arte:tiny, a folder, a .gguf, an HF id")
+    p.add_argument("--adapter", help="a LoRA adapter folder to attach")
+    p.add_argument("--task", required=True, action="append", help="a load_task source (repeatable)")
+    p.add_argument("--shots", type=int, nargs="+", default=[0, 3], help="shot counts (default: 0 3)")
+    p.add_argument("--n", type=int, default=None, help="test items per task (default: all)")
+    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--method", default="vanilla", help="the method name recorded in the rows")
+    p.add_argument("--out", help="write the result rows to this JSON file")
+    p.set_defaults(func=_eval)
+
+def _eval(a):
+    from arte.tasks import load_task
+    tasks = [load_task(t, seed=a.seed) for t in a.task]   # task errors surface before the model loads
+    if a.adapter and not Path(a.adapter).exists(): raise ArteError("adapter folder not found", file=a.adapter)
+    from arte.models import load_model
+    from arte.evaluate import evaluate, metric_rows
+    lm = load_model(a.model, adapter=a.adapter)
+    rows = [r for t in tasks for r in evaluate(lm, t, shots=tuple(a.shots), n=a.n, max_new_tokens=a.max_new_tokens, seed=a.seed, method=a.method)]
+    rows = metric_rows(rows)
+    _print_eval({"eval": rows})
+    if a.out: save_json(a.out, rows); print(f"rows written to {a.out}")
+
+# %% ../nbs/99_cli.ipynb #59693ed8
+@subcommand("report", "rebuild report.md and its figures from a run folder")
+def _report_cmd(p):
+    p.add_argument("dir", help="the run folder")
+    p.set_defaults(func=lambda a: print(__import__("arte.report", fromlist=["write_report"]).write_report(_existing(a.dir))))
+
+def _existing(d):
+    if not (Path(d)/"metrics.json").exists() and not (Path(d)/"config.toml").exists(): raise ArteError("not an arte run folder (no config.toml or metrics.json)", file=d)
+    return d
+
+@subcommand("serve", "serve a model over a small OpenAI-compatible HTTP API (for sharing one model between processes)")
+def _serve_cmd(p):
+    p.add_argument("model", help="a load_model source")
+    p.add_argument("--host", default="127.0.0.1"); p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=lambda a: __import__("arte.server", fromlist=["serve"]).serve(a.model, host=a.host, port=a.port))
