@@ -109,7 +109,14 @@ def _shown_seeds(task, seeds, n_shown, rotate, seed, call)->list:
     if not rotate: return seeds[:n_shown]
     return rng(seed, "seed-order", call).sample(seeds, min(n_shown, len(seeds)))
 
-# %% ../nbs/05_draft.ipynb #78546f50
+# %% ../nbs/05_draft.ipynb #6b13e1be
+def _prefill(n_shown:int)->str: return f"<Question_{n_shown + 1}><input>"
+
+def _with_prefill(text:str, pre:str)->str:
+    "The reply as the model wrote it after the prefill `pre` (not doubled when the model repeats it)."
+    return text if not pre or text.lstrip().startswith("<Question") else pre + text
+
+# %% ../nbs/05_draft.ipynb #65de8443
 def draft_questions(teacher:LM, # The teacher model
                     task, # An `arte.tasks.Task`
                     m:int=250, # How many questions to draft
@@ -122,6 +129,7 @@ def draft_questions(teacher:LM, # The teacher model
                     n_shown:int=3, # Examples shown per prompt
                     rotate_seeds:bool=False, # Draw and shuffle the shown examples per call
                     near_dup:float|None=0.9, # Near-duplicate Jaccard threshold; None: exact duplicates only
+                    prefill:bool=True, # Start the teacher's reply with the next block's opening tags
                     out_dir=None, # Folder for resumable shards (`questions/`)
                     key:str="", # Extra salt for the shard key (e.g. the teacher adapter's hash)
                     progress:bool|None=None, # Show a progress bar; default: not under nbdev-test
@@ -136,7 +144,8 @@ def draft_questions(teacher:LM, # The teacher model
     sh = None
     if out_dir is not None:
         sh = Shards(Path(out_dir)/"questions", stable_hash("questions", task.name, task.description, seeds, task.seeds,
-            stable_hash(ix.exact), m, k, seed, kw, batch_size, max_calls, n_shown, rotate_seeds, near_dup, teacher.name, key))
+            stable_hash(ix.exact), m, k, seed, kw, batch_size, max_calls, n_shown, rotate_seeds, near_dup, teacher.name, key)
+            + ("-prefill" if prefill else ""))
     acc, rejects, calls, b_i, blocks, t0 = [], Counter(), 0, 0, 0, time.time()
     bar = tqdm(total=m, desc=f"questions {task.name}", disable=not _show(progress), leave=False)
     while len(acc) < m and calls < max_calls:
@@ -145,8 +154,9 @@ def draft_questions(teacher:LM, # The teacher model
         if sh is not None and b_i in sh and len(rows := sh.read(b_i)) == b: pass
         else:
             prompts = [question_prompt(task, k, _shown_seeds(task, seeds, n_shown, rotate_seeds, seed, c)) for c in range(calls, calls + b)]
+            if prefill: prompts = [p + [{"role": "assistant", "content": _prefill(n_shown)}] for p in prompts]
             s = _gen_seed(seed, "questions", calls)
-            texts = _sample(teacher, prompts, s, **kw)
+            texts = [_with_prefill(t, _prefill(n_shown) if prefill else "") for t in _sample(teacher, prompts, s, **kw)]
             rows = [dict(call=calls + j, seed=s, prompt_hash=stable_hash(p), text=t) for j, (p, t) in enumerate(zip(prompts, texts, strict=True))]
             if sh is not None: sh.write(b_i, rows)
         before = len(acc)
@@ -166,12 +176,12 @@ def draft_questions(teacher:LM, # The teacher model
                   rejects=dict(sorted(rejects.items())), seconds=round(time.time() - t0, 3))
     return acc[:m], report
 
-# %% ../nbs/05_draft.ipynb #0b0da148
+# %% ../nbs/05_draft.ipynb #e30d8d30
 def rationale_prompt(task, strategy:str, question:str)->list[dict]:
     "The teacher's messages for one rationale: a named strategy, or `step_by_step` (paper Table 8)."
     return step_by_step_prompt(task, question) if strategy == "step_by_step" else strategy_prompt(task, strategy, question)
 
-# %% ../nbs/05_draft.ipynb #2278e12b
+# %% ../nbs/05_draft.ipynb #9d28c653
 DRAFT_FEATURES = Features({"task": Value("string"), "qid": Value("string"), "question": Value("string"),
     "target": Value("string"), "strategy": Value("string"), "rationale": Value("string"), "answer": Value("string"),
     "agrees": Value("bool"), "round": Value("int32"), "teacher": Value("string"), "prompt_hash": Value("string"),
@@ -215,7 +225,7 @@ def draft_rationales(teacher:LM, task, questions:Sequence[dict], # `{input, targ
     bar.close()
     return rows
 
-# %% ../nbs/05_draft.ipynb #42bc189d
+# %% ../nbs/05_draft.ipynb #cba1e079
 @dataclass
 class DraftResult:
     "The drafts Dataset (`ds`) and the drafting `report`."
@@ -266,7 +276,7 @@ def draft(teacher:LM, task, m:int=250, # Questions to draft
     if out_dir is not None: save_json(Path(out_dir)/"report.json", rep)
     return DraftResult(ds, rep)
 
-# %% ../nbs/05_draft.ipynb #8e5cd3d3
+# %% ../nbs/05_draft.ipynb #b7effe43
 def generate_tailored(teacher:LM, task, m:int=250, # Questions (= SFT examples) to generate
                       seed:int=0, round:int=1, out_dir=None,
                       **kw, # More `draft` arguments

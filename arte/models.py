@@ -151,7 +151,7 @@ def _seeded(seed, *salt, device=None):
 
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
-# %% ../nbs/02_models.ipynb #59e9f057
+# %% ../nbs/02_models.ipynb #fe795c34
 class HFLM(LM):
     "An in-process transformers causal LM (and its tokenizer) behind the `LM` interface."
     def __init__(self, model, # A transformers (or PEFT-wrapped) causal LM
@@ -180,12 +180,14 @@ class HFLM(LM):
         return ids
 
     def render(self, prompt)->str:
-        "The text of `prompt`: a string as is, chat messages through the chat template (with the generation prompt)."
+        "The text of `prompt`: a string as is, chat messages through the chat template (a final assistant message is continued)."
         if isinstance(prompt, str): return prompt
         if not isinstance(prompt, (list, tuple)) or not all(isinstance(m, dict) and "role" in m and "content" in m for m in prompt):
             raise ArteError(f"a prompt must be a string or a list of {{'role', 'content'}} messages, not {prompt!r:.80}", file=self.name)
         if not getattr(self.tok, "chat_template", None):
             raise ArteError("this model's tokenizer has no chat template; pass plain-string prompts", file=self.name)
+        if prompt and prompt[-1]["role"] == "assistant":  # a prefilled reply: the model continues it
+            return self.tok.apply_chat_template(list(prompt), tokenize=False, add_generation_prompt=False, continue_final_message=True)
         return self.tok.apply_chat_template(list(prompt), tokenize=False, add_generation_prompt=True)
 
     def encode(self, prompts:Sequence)->list[list[int]]:

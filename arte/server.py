@@ -200,7 +200,7 @@ def _map(self:ServerLM, fn:Callable, n:int, on_result=None, done=None, what="req
                           getattr(err, "url", None) or self.base_url, getattr(err, "status", None), partial=res) from err
     return [res[i] for i in range(n)]
 
-# %% ../nbs/02b_server.ipynb #8ccdd9bf
+# %% ../nbs/02b_server.ipynb #88c12683
 def _sub_seed(seed, *salt): return None if seed is None else int(stable_hash(seed, "server", *salt), 16) % 2**31
 
 def _choices(o:dict, chat:bool)->list[str]:
@@ -218,7 +218,11 @@ def _route(self:ServerLM, prompt)->tuple[str,dict,bool]:
         raise ArteError(f"a prompt must be a string or a list of {{'role', 'content'}} messages, not {prompt!r:.80}", file=self.name)
     if self.chat is True and not is_chat: prompt, is_chat = [{"role": "user", "content": prompt}], True
     elif self.chat is False and is_chat: prompt, is_chat = self._text(prompt), False
-    if is_chat: return "/chat/completions", {"model": self.model_id, "messages": list(prompt)}, True
+    if is_chat:
+        body = {"model": self.model_id, "messages": list(prompt)}
+        # a prefilled assistant reply is continued (vLLM and SGLang chat extensions; other servers may ignore them)
+        if prompt and prompt[-1]["role"] == "assistant": body.update(continue_final_message=True, add_generation_prompt=False)
+        return "/chat/completions", body, True
     return "/completions", {"model": self.model_id, "prompt": prompt}, False
 
 @patch

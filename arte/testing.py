@@ -7,13 +7,13 @@ Docs: https://arte-dev.github.io/arte/testing.html.md"""
 # %% auto #0
 __all__ = ['CHATML', 'build_tiny_lm', 'tiny_lm_path', 'tiny_lm', 'render_chatml', 'ScriptedLM']
 
-# %% ../nbs/01_testing.ipynb #73bd1768
+# %% ../nbs/01_testing.ipynb #4486cf50
 import os, json, random, tempfile, functools, threading
 from pathlib import Path
 from typing import Callable, Sequence
 from .core import *
 
-# %% ../nbs/01_testing.ipynb #f077fed5
+# %% ../nbs/01_testing.ipynb #00413ab2
 CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
           "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 
@@ -34,7 +34,7 @@ def _tiny_corpus(n:int=3000)->list[str]:
         else: out.append(f"<Question_{r.randint(1,5)}><input>{' '.join(r.choice(words) for _ in range(5))}</input><target>{r.choice(['True','False','(A)'])}</target></Question_{r.randint(1,5)}>")
     return out
 
-# %% ../nbs/01_testing.ipynb #e74f7395
+# %% ../nbs/01_testing.ipynb #e364c7f4
 def build_tiny_lm(path, # Folder to save the model and tokenizer into
                   vocab_size:int=512, hidden_size:int=64, n_layers:int=2, seed:int=0):
     "Train the tiny tokenizer and build the tiny Llama model into `path`; returns `path`."
@@ -61,7 +61,7 @@ def build_tiny_lm(path, # Folder to save the model and tokenizer into
     with hf_quiet(): model.save_pretrained(path); fast.save_pretrained(path)
     return Path(path)
 
-# %% ../nbs/01_testing.ipynb #8a3835f3
+# %% ../nbs/01_testing.ipynb #dadb88b8
 _tiny_lock = threading.Lock()
 
 @functools.cache
@@ -83,10 +83,12 @@ def tiny_lm():
     model.eval()
     return model, tok
 
-# %% ../nbs/01_testing.ipynb #b567830d
+# %% ../nbs/01_testing.ipynb #633cdb17
 def render_chatml(prompt)->str:
     "A string prompt unchanged; chat messages rendered as ChatML text with a generation prompt."
     if isinstance(prompt, str): return prompt
+    if prompt and prompt[-1]["role"] == "assistant":  # a prefilled reply is continued, not closed
+        return render_chatml(list(prompt[:-1])) + prompt[-1]["content"]
     return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in prompt) + "<|im_start|>assistant\n"
 
 class ScriptedLM(LM):
