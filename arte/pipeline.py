@@ -55,14 +55,16 @@ class ARTEConfig:
     device:str|None = None # "cpu", "cuda", ...; None picks the best available
     out:str|None = None # The run folder (the CLI's `--out` overrides it)
 
-# %% ../nbs/13_pipeline.ipynb #477f5160
+# %% ../nbs/13_pipeline.ipynb #2605f183
 PRESETS = {
     "tiny": dict(n_questions=8, questions_per_call=5, n_strategies=2, pool_size=16, prefset_k=8, respondent_shots=[0, 1],
                  question_pairs=4, n_tailored=8, n_test=16, question_max_tokens=48, rationale_max_tokens=24,
                  student_max_tokens=12, dpo=dict(max_steps=2), sft=dict(max_steps=2)),
-    "demo": dict(n_questions=16, questions_per_call=5, n_strategies=2, pool_size=24, prefset_k=12, respondent_shots=[0, 1, 2, 3],
-                 question_pairs=4, n_tailored=24, n_test=40, question_max_tokens=160, rationale_max_tokens=96,
-                 student_max_tokens=80, baselines=["vanilla", "original_teacher"], dpo=dict(num_train_epochs=1), sft=dict(num_train_epochs=1)),
+    "demo": dict(n_questions=8, questions_per_call=5, n_strategies=2, pool_size=16, prefset_k=8, respondent_shots=[0, 1],
+                 question_pairs=2, n_tailored=12, n_test=24, question_max_tokens=128, rationale_max_tokens=80,
+                 student_max_tokens=48, baselines=["vanilla", "original_teacher"],
+                 dpo=dict(num_train_epochs=1, per_device_train_batch_size=1, gradient_accumulation_steps=4, max_length=384),
+                 sft=dict(num_train_epochs=1, per_device_train_batch_size=2, gradient_accumulation_steps=2, max_length=384)),
     "paper": dict(n_questions=250, questions_per_call=5, n_strategies=4, pool_size=100, prefset_k=40, respondent_shots=[0, 1, 2, 3],
                   question_pairs=50, n_tailored=250, n_test=0, question_max_tokens=1024, rationale_max_tokens=512,
                   student_max_tokens=256, dpo=dict(num_train_epochs=1), sft=dict(num_train_epochs=1)),
