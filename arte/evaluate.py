@@ -275,7 +275,7 @@ def original_teacher_data(scored_drafts, # Scored drafts (`qid`, `rationale`, `s
         if q not in best or key > best[q][0]: best[q] = (key, r)
     return [r for _, r in best.values()]  # questions in order of first appearance
 
-# %% ../nbs/11_evaluate.ipynb #5193e156
+# %% ../nbs/11_evaluate.ipynb #acc22ee1
 def _with_rationales(rows, lm, task, method, max_new_tokens, seed):
     "`rows` (questions) with a new step-by-step rationale from `lm`, as training rows of `method`."
     if not rows: return []
@@ -292,6 +292,7 @@ def baseline_datasets(scored_drafts, # The original teacher's scored drafts (all
                       tasks, # A `Task` or a list of them
                       n:int|None=None, # Examples per task in every set (None: the largest common size)
                       seed:int=0, max_new_tokens:int=512,
+                      methods=None, # Which sets to build (default: all); the others come back as None, and cost nothing
                      )->dict:
     "The paper's same-budget training sets, `{method: Dataset}` (`vanilla`: None), for `compare_methods`."
     from datasets import Dataset
@@ -308,10 +309,13 @@ def baseline_datasets(scored_drafts, # The original teacher's scored drafts (all
         orig, alig = pick(orig, "original"), pick(alig, "aligned")
         sets["original_teacher"] += [_train_row(r, "original_teacher") for r in orig]
         sets["arte"] += [_train_row(r, "arte") for r in alig]
-        sets["rationale_only"] += _with_rationales(orig, aligned_teacher, t, "rationale_only", max_new_tokens, seed)
-        sets["question_only"] += _with_rationales(alig, original_teacher, t, "question_only", max_new_tokens, seed)
+        if methods is None or "rationale_only" in methods:
+            sets["rationale_only"] += _with_rationales(orig, aligned_teacher, t, "rationale_only", max_new_tokens, seed)
+        if methods is None or "question_only" in methods:
+            sets["question_only"] += _with_rationales(alig, original_teacher, t, "question_only", max_new_tokens, seed)
     out = {"vanilla": None}
     for m in METHODS[1:]:
+        if methods is not None and m not in methods: out[m] = None; continue
         rows = sets[m]
         out[m] = Dataset.from_dict({c: [r[c] for r in rows] for c in TRAIN_COLUMNS}) if rows else Dataset.from_dict({c: [] for c in TRAIN_COLUMNS})
     return out

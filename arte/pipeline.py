@@ -348,7 +348,7 @@ def run_arte(cfg:ARTEConfig, # A validated config (`check_config` / `load_config
     run.close()
     return load_json(out/"metrics.json")
 
-# %% ../nbs/13_pipeline.ipynb #bbddcc1c
+# %% ../nbs/13_pipeline.ipynb #ed95175c
 def _flat(d:dict)->dict:
     "Only the scalar entries of `d` (what a report table can show)."
     return {k: (round_(v, 4) if isinstance(v, float) else v) for k, v in d.items() if isinstance(v, (int, float, str, bool)) or v is None}
@@ -458,12 +458,16 @@ def _run_rounds(cfg, run, models, tasks, tmap, task_key, strategy_names, log):
         def baselines_stage(d):
             tailored = _load_ds(Path(ge["dir"])/"tailored"); sets = {"arte": tailored}
             if r == 1 and set(cfg.baselines) - {"vanilla"}:
+                # the same budget for every method: baseline_datasets subsamples ARTE's set too
                 from arte.evaluate import baseline_datasets
                 scored = _load_ds(Path(sc["dir"])/"scored")
-                orig, aligned = models.get(teacher_src), models.get(teacher_src, tuple(adapters))
-                try: b = baseline_datasets(scored, tailored, orig, aligned, tasks, n=cfg.n_tailored, seed=cfg.seed, max_new_tokens=cfg.rationale_max_tokens)
+                want = [m for m in cfg.baselines if m != "vanilla"] + ["arte"]
+                orig = models.get(teacher_src) if "question_only" in want else None
+                aligned = models.get(teacher_src, tuple(adapters)) if "rationale_only" in want else None
+                try: b = baseline_datasets(scored, tailored, orig, aligned, tasks, n=cfg.n_tailored, seed=cfg.seed,
+                                           max_new_tokens=cfg.rationale_max_tokens, methods=want)
                 except ArteError as e: b = {}; log(f"baselines: {e}")
-                sets.update({m: ds for m, ds in b.items() if m in cfg.baselines and m not in ("vanilla", "arte") and ds is not None})
+                sets.update({m: ds for m, ds in b.items() if m in want and ds is not None})
             counts = {}
             for m, ds in sets.items(): _save_ds(ds, d/m); counts[m] = len(ds)
             empty = [m for m, n in counts.items() if not n]
