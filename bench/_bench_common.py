@@ -1,0 +1,89 @@
+"""Shared helpers for the issue-7 benchmarks (bench/bench_*.py): hand-written drafts, matmul peak, result files."""
+import json, os, platform, re, resource, sys, threading, time
+from pathlib import Path
+
+OUT = Path(__file__).parent/"results"
+
+def reduce_steps(expr:str)->list[str]:
+    "Rewrite `expr` one innermost bracket at a time (Python semantics for `not/and/or` and `+ - *`), ending at its value."
+    steps, e = [expr], expr
+    while True:
+        m = re.search(r"\(([^()]*)\)", e)
+        if not m: break
+        e = e[:m.start()] + str(eval(m.group(1))) + e[m.end():]
+        steps.append(" ".join(e.split()))
+    v = str(eval(e))
+    if v != steps[-1].strip(): steps.append(v)
+    return steps
+
+def flip(task_name:str, ans:str)->str:
+    "A wrong answer of the same kind as `ans`."
+    if ans in ("True", "False"): return "False" if ans == "True" else "True"
+    return str(int(ans) + 10)
+
+KINDS = ("careful", "terse", "wrong_steps", "wrong_terse", "format_so", "format_first")
+
+def rationale(kind:str, question:str, target:str, task_name:str)->str:
+    "A hand-written rationale of one kind (see icl-signal.md): careful, terse, wrong (steps or terse), other format."
+    expr = question.rsplit(" ", 1)[0]  # drop the trailing "is" / "="
+    steps = reduce_steps(expr)
+    chain = "\n= ".join(steps)
+    if kind == "careful": return f"Brackets first, one at a time:\n{chain}\nSo the value is {target}. <ans>{target}</ans>"
+    if kind == "terse": return f"<ans>{target}</ans>"
+    w = flip(task_name, target)
+    if kind == "wrong_steps": return f"Brackets first, one at a time:\n{chain}\nSo the value is {w}. <ans>{w}</ans>"
+    if kind == "wrong_terse": return f"<ans>{w}</ans>"
+    if kind == "format_so": return f"{chain}\nSo the answer is {target}."
+    if kind == "format_first": return f"{target}. Because {expr} evaluates to {target}."
+    raise ValueError(kind)
+
+def build_drafts(task, n_drafts:int, offset:int=0)->list[dict]:
+    "`n_drafts` draft rows (qid, question, rationale, target, strategy) cycling through KINDS over pool questions from `offset`."
+    rows, n_q = [], -(-n_drafts // len(KINDS))
+    for i in range(n_drafts):
+        q = task.pool[offset + i % n_q]
+        kind = KINDS[i // n_q % len(KINDS)]
+        r = rationale(kind, q["input"], q["target"], task.name)
+        rows.append(dict(task=task.name, qid=f"q{i % n_q}", question=q["input"], target=q["target"], strategy=kind, rationale=r))
+    return rows
+
+def matmul_peak(threads:int, n:int=1024, seconds:float=2.0)->float:
+    "Measured fp32 matmul FLOP/s of an n×n torch.matmul loop with `threads` threads."
+    import torch
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(2): torch.matmul(a, b)
+    k, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds: torch.matmul(a, b); k += 1
+    return 2 * n**3 * k / (time.perf_counter() - t0)
+
+class PeakRSS:
+    "Context manager sampling this process's RSS (MB) every 20 ms; `.peak_mb` after exit."
+    def __enter__(self):
+        self.peak_mb, self._stop = rss_mb(), False
+        def loop():
+            while not self._stop: self.peak_mb = max(self.peak_mb, rss_mb()); time.sleep(0.02)
+        self._t = threading.Thread(target=loop, daemon=True); self._t.start(); return self
+    def __exit__(self, *a): self._stop = True; self._t.join(); self.peak_mb = round(max(self.peak_mb, rss_mb()), 1)
+
+def rss_mb()->float:
+    with open("/proc/self/status") as f:
+        for l in f:
+            if l.startswith("VmRSS:"): return int(l.split()[1]) / 1024
+    return 0.0
+
+def machine()->dict:
+    import torch
+    return dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(), python=platform.python_version(),
+                torch=torch.__version__, loadavg_start=[round(x, 2) for x in os.getloadavg()])
+
+def command()->str: return "OMP_NUM_THREADS=" + os.environ.get("OMP_NUM_THREADS", "?") + " python " + " ".join(sys.argv)
+
+def save(name:str, res:dict, md:list[str]):
+    "Write bench/results/<name>.json and .md and print the markdown."
+    OUT.mkdir(exist_ok=True)
+    res["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    res["peak_rss_mb_process"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    (OUT/f"{name}.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
+    text = "\n".join(md) + "\n"
+    (OUT/f"{name}.md").write_text(text); print(text)
