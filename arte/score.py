@@ -209,7 +209,7 @@ def logprobs(self:PrefixScorer, prefixes:Sequence[Sequence[int]], # Prefix token
     self.stats["rows"] += len(rows); self.stats["suffix_tokens"] += sum(len(r[1]) + len(r[2]) for r in rows)
     return res
 
-# %% ../nbs/07_score.ipynb #77aac1c9
+# %% ../nbs/07_score.ipynb #f28fad80
 LIKELIHOOD_CUE = " <ans>{answer}</ans>"
 
 def split_cue(cue:str=LIKELIHOOD_CUE)->tuple[str, str]:
@@ -218,7 +218,7 @@ def split_cue(cue:str=LIKELIHOOD_CUE)->tuple[str, str]:
     a, b = cue.split("{answer}")
     return a.rstrip(), a[len(a.rstrip()):] + "{answer}" + b  # a space before the answer belongs to its tokens
 
-# %% ../nbs/07_score.ipynb #34d77fd4
+# %% ../nbs/07_score.ipynb #e30cca6f
 MODES = ("generate", "likelihood", "naive")
 
 def icl_answers(lm, # The student (`LM`)
@@ -278,7 +278,7 @@ def icl_answers(lm, # The student (`LM`)
     st["seconds"] = st.get("seconds", 0.0) + time.time() - t0
     return dict(predictions=preds, correct=[[c for _, c in j] for j in judged], outputs=outputs)
 
-# %% ../nbs/07_score.ipynb #38eb75d3
+# %% ../nbs/07_score.ipynb #16232bd9
 def _as_rows(prefset)->list[dict]:
     rows = [dict(input=e["input"], target=e["target"]) for e in (prefset.to_list() if hasattr(prefset, "to_list") else prefset)]
     if not rows: raise ArteError("the preference set is empty", field="prefset")
@@ -355,7 +355,7 @@ def score_drafts(drafts, # Drafts Dataset: `qid`, `question`, `rationale` (+ any
     if keep_outputs and mode != "likelihood": ds = ds.add_column("outputs", [x["outputs"] for x in out])
     return add_question_scores(ds)
 
-# %% ../nbs/07_score.ipynb #b6200959
+# %% ../nbs/07_score.ipynb #c8a468e6
 def _spearman(a, b)->float:
     from scipy.stats import spearmanr
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -384,7 +384,7 @@ def mode_agreement(a, # A scored Dataset
                 n_questions=len(groups), top_agree=float(np.mean(top)) if top else float("nan"),
                 bottom_agree=float(np.mean(bot)) if bot else float("nan"), identical_answers=same)
 
-# %% ../nbs/07_score.ipynb #f2566c75
+# %% ../nbs/07_score.ipynb #39c38db0
 def _summary(v)->dict:
     v = np.asarray(v, float)
     if not len(v): return dict(mean=None, std=None, min=None, median=None, max=None)
@@ -425,9 +425,9 @@ def score_diagnostics(ds, # A scored Dataset (`score_r`, `score_q`, `qid`; `corr
                                   min_gap_measured=round(min_resolvable_gap(k, var=float(np.mean(diffs))), 4) if diffs else None)
     return out
 
-# %% ../nbs/07_score.ipynb #12c84d0c
+# %% ../nbs/07_score.ipynb #2ad22a63
 def plot_scores(ds, # A scored Dataset
-                title:str|None=None)->"matplotlib.figure.Figure":
+                title:str|None=None):
     "Histograms of ŝ_r and ŝ_q (a small matplotlib Figure; `fig.savefig('scores.png')` saves it)."
     from matplotlib.figure import Figure
     k = len(ds[0]["correct"]) if "correct" in ds.column_names and len(ds) else 20

@@ -45,7 +45,7 @@ def server_url(base_url:str|None=None, # e.g. http://localhost:8000/v1; default 
     if u.scheme not in ("http", "https") or not u.netloc: raise ArteError(f"not an http(s) URL: {url!r}", field="base_url")
     return urllib.parse.urlunsplit((u.scheme, u.netloc, u.path.rstrip("/") or "/v1", "", ""))
 
-# %% ../nbs/02b_server.ipynb #ba4a8036
+# %% ../nbs/02b_server.ipynb #1bda1864
 LOGPROB_METHODS = ("auto", "echo", "prompt_logprobs")
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -88,7 +88,7 @@ class ServerLM(LM):
     def _count(self, k, v=1):
         with self._lock: self.stats[k] += v
 
-# %% ../nbs/02b_server.ipynb #5222122c
+# %% ../nbs/02b_server.ipynb #2d4beea5
 def _describe(e, timeout)->str:
     r = getattr(e, "reason", e)
     if isinstance(r, (TimeoutError, socket.timeout)) or "timed out" in str(r): return f"no answer within timeout={timeout:g}s"
@@ -170,7 +170,7 @@ def model_id(self:ServerLM)->str:
         self.model = ids[0]
     return self.model
 
-# %% ../nbs/02b_server.ipynb #a563a2fe
+# %% ../nbs/02b_server.ipynb #4569ee43
 @patch
 def _map(self:ServerLM, fn:Callable, n:int, on_result=None, done=None, what="request")->list:
     "`[fn(i) for i in range(n)]` on up to `max_concurrency` threads, skipping `done`; a failure keeps finished results in `.partial`."
@@ -200,7 +200,7 @@ def _map(self:ServerLM, fn:Callable, n:int, on_result=None, done=None, what="req
                           getattr(err, "url", None) or self.base_url, getattr(err, "status", None), partial=res) from err
     return [res[i] for i in range(n)]
 
-# %% ../nbs/02b_server.ipynb #88c12683
+# %% ../nbs/02b_server.ipynb #9355fdea
 def _sub_seed(seed, *salt): return None if seed is None else int(stable_hash(seed, "server", *salt), 16) % 2**31
 
 def _choices(o:dict, chat:bool)->list[str]:
@@ -275,7 +275,7 @@ def generate(self:ServerLM, prompts:Sequence, # Strings, or lists of chat messag
         return outs * n if greedy else outs
     return self._map(one, len(prompts), on_result, done, "generate")
 
-# %% ../nbs/02b_server.ipynb #9224956d
+# %% ../nbs/02b_server.ipynb #266d8efe
 def span_logprob(tokens:Sequence, # The prompt tokens' strings (None where unknown, e.g. the first of `prompt_logprobs`)
                  logprobs:Sequence, # Their log-probabilities (None for the first token)
                  start:int, # Where the continuation starts in `text` (characters)
@@ -308,7 +308,7 @@ def span_logprob(tokens:Sequence, # The prompt tokens' strings (None where unkno
     s = float(sum(lps))
     return s, s / len(sel), offs[sel[0]] < start
 
-# %% ../nbs/02b_server.ipynb #3dc0afdd
+# %% ../nbs/02b_server.ipynb #3a3f0fc0
 @patch
 def _score(self:ServerLM, text:str, cont:str, method:str)->tuple[float,float]:
     "`(sum, mean)` log p(cont | text) through `method`; `_Unsupported` if the answer has no usable log-probs."
@@ -376,7 +376,7 @@ def logprob(self:ServerLM, prompts:Sequence, # Strings, or chat messages (render
         except _Unsupported as e: raise ServerError(f"{self._lp_method}: {e}", self.base_url + "/completions") from None
     return self._map(one, len(prompts), on_result, done, "logprob")
 
-# %% ../nbs/02b_server.ipynb #75a9df21
+# %% ../nbs/02b_server.ipynb #bdea6909
 class _BadRequest(Exception): pass
 
 def _err(msg, kind="invalid_request_error"): return {"error": {"message": msg, "type": kind}}
@@ -427,7 +427,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self._authorized(): s._answer(self, raw, num)
         finally: self._leave()
 
-# %% ../nbs/02b_server.ipynb #a264f752
+# %% ../nbs/02b_server.ipynb #c1e8c5ff
 class LMServer(ThreadingHTTPServer):
     "A small OpenAI-compatible HTTP server around an in-process `LM`, with fault injection for tests."
     daemon_threads = True
@@ -464,7 +464,7 @@ class LMServer(ThreadingHTTPServer):
             if v and v > 0: self.faults[knob] = v - 1
             return bool(v)
 
-# %% ../nbs/02b_server.ipynb #d7675448
+# %% ../nbs/02b_server.ipynb #586010ea
 @patch
 def _answer(self:LMServer, h, raw:bytes, num:int):
     "Apply the faults, then route one POST request (the server's `num`-th)."
@@ -559,7 +559,7 @@ def _chat(self:LMServer, body:dict)->dict:
     return dict(id=f"chatcmpl-{stable_hash(body, time.time())}", object="chat.completion", created=int(time.time()), model=self.name,
                 choices=[dict(index=j, message=dict(role="assistant", content=o), finish_reason="stop") for j, o in enumerate(outs)])
 
-# %% ../nbs/02b_server.ipynb #a5f62b5e
+# %% ../nbs/02b_server.ipynb #e5a22dc7
 def serve_lm(lm:LM, # The model to serve
              host:str="127.0.0.1", # Interface to bind
              port:int=0, # 0 picks a free port
