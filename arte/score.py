@@ -355,7 +355,7 @@ def score_drafts(drafts, # Drafts Dataset: `qid`, `question`, `rationale` (+ any
     if keep_outputs and mode != "likelihood": ds = ds.add_column("outputs", [x["outputs"] for x in out])
     return add_question_scores(ds)
 
-# %% ../nbs/07_score.ipynb #c8a468e6
+# %% ../nbs/07_score.ipynb #c350b0e5
 def _spearman(a, b)->float:
     from scipy.stats import spearmanr
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -374,15 +374,20 @@ def mode_agreement(a, # A scored Dataset
     if len(a) != len(b) or list(a["question"]) != list(b["question"]): raise ArteError("the two scorings are not of the same drafts in the same order")
     sa, sb = list(a["score_r"]), list(b["score_r"])
     groups = [ix for ix in _by_question(a).values() if len(ix) > 1]
-    top = [max(ix, key=lambda i: sa[i]) == max(ix, key=lambda i: sb[i]) for ix in groups]
-    bot = [min(ix, key=lambda i: sa[i]) == min(ix, key=lambda i: sb[i]) for ix in groups]
+    def picks(s, ix, f): best = f(s[i] for i in ix); return [i for i in ix if s[i] == best]  # rows at the max/min
+    def agree(f):  # the first such row (in row order) agrees; and the same over questions where both picks are unique
+        pa, pb = [picks(sa, ix, f) for ix in groups], [picks(sb, ix, f) for ix in groups]
+        same = [x[0] == y[0] for x, y in zip(pa, pb)]
+        dec = [s for s, x, y in zip(same, pa, pb) if len(x) == 1 and len(y) == 1]
+        return (float(np.mean(same)) if same else float("nan")), (float(np.mean(dec)) if dec else float("nan")), len(dec)
+    (top, top_dec, n_top), (bot, bot_dec, n_bot) = agree(max), agree(min)
     same = None
     if "predictions" in a.column_names and "predictions" in b.column_names:
         pa, pb = [p for x in a["predictions"] for p in x], [p for x in b["predictions"] for p in x]
         same = sum(x == y for x, y in zip(pa, pb)) / max(1, len(pa))
     return dict(spearman_r=_spearman(sa, sb), spearman_q=_spearman(list(a["score_q"]), list(b["score_q"])), n_drafts=len(a),
-                n_questions=len(groups), top_agree=float(np.mean(top)) if top else float("nan"),
-                bottom_agree=float(np.mean(bot)) if bot else float("nan"), identical_answers=same)
+                n_questions=len(groups), top_agree=top, bottom_agree=bot, top_agree_untied=top_dec, n_top_untied=n_top,
+                bottom_agree_untied=bot_dec, n_bottom_untied=n_bot, identical_answers=same)
 
 # %% ../nbs/07_score.ipynb #39c38db0
 def _summary(v)->dict:

@@ -1,6 +1,6 @@
 """One-shot ICL scoring on the embedded student (SmolLM2-135M-Instruct), generate vs likelihood mode.
 
-    OMP_NUM_THREADS=1 python bench/score_smollm.py [--task gen:multistep_arithmetic:1] [--n-naive 4] [--drafts /tmp/drafts.jsonl]
+    OMP_NUM_THREADS=1 python bench/score_smollm.py [--task gen:multistep_arithmetic:1] [--n-naive 4] [--drafts /tmp/drafts.jsonl] [--work /tmp/score-work]
 
 16 questions of a built-in task x 2 strategies = 32 drafts; the rationales are written by the same 135M model as
 teacher (`arte.draft.draft_rationales`). They are scored on a 12-question preference set (the next 12 questions
@@ -26,6 +26,8 @@ p.add_argument("--n-pref", type=int, default=12)
 p.add_argument("--n-naive", type=int, default=4)
 p.add_argument("--max-new-tokens", type=int, default=128)
 p.add_argument("--threads", type=int, default=2)
+p.add_argument("--batch-size", type=int, default=32, help="rows per forward pass on the fast path")
+p.add_argument("--work", default=None, help="a folder for resumable score shards (a killed run continues)")
 p.add_argument("--drafts", default=None, help="a .jsonl file to reuse drafts from (written on the first run)")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
@@ -48,7 +50,8 @@ for mode in ("generate", "likelihood"):
     stats[mode] = {}
     t0 = time.time()
     runs[mode] = score_drafts(drafts, task, lm, pref, mode=mode, max_new_tokens=a.max_new_tokens, keep_outputs=True,
-                              progress=False, stats=stats[mode])
+                              batch_size=a.batch_size, drafts_per_shard=8, progress=True, stats=stats[mode],
+                              out_dir=f"{a.work}/{mode}" if a.work else None)
     stats[mode]["wall_s"] = round(time.time() - t0, 2)
     print(mode, stats[mode])
 
@@ -56,7 +59,9 @@ sub = drafts.select(range(min(a.n_naive, len(drafts))))
 naive = {}
 for mode in ("generate", "naive"):
     st = {}; t0 = time.time()
-    naive[mode] = score_drafts(sub, task, lm, pref, mode=mode, max_new_tokens=a.max_new_tokens, keep_outputs=True, progress=False, stats=st)
+    naive[mode] = score_drafts(sub, task, lm, pref, mode=mode, max_new_tokens=a.max_new_tokens, keep_outputs=True,
+                               batch_size=a.batch_size, drafts_per_shard=1, progress=True, stats=st,
+                               out_dir=f"{a.work}/subset-{mode}" if a.work else None)
     naive[mode + "_s"] = round(time.time() - t0, 2)
     print(mode, "subset", naive[mode + "_s"], "s")
 fa, na = naive["generate"], naive["naive"]
@@ -66,7 +71,7 @@ texts = [(x, y) for r, s in zip(fa, na) for x, y in zip(r["outputs"], s["outputs
 agree = mode_agreement(runs["generate"], runs["likelihood"])
 diag = {m: score_diagnostics(runs[m]) for m in runs}
 res = dict(task=a.task, student=lm.name, n_drafts=len(drafts), n_pref=len(pref), max_new_tokens=a.max_new_tokens,
-           threads=a.threads, load_s=round(load_s, 1), draft_s=round(draft_s, 1),
+           threads=a.threads, batch_size=a.batch_size, resumed_from_shards=bool(a.work), load_s=round(load_s, 1), draft_s=round(draft_s, 1),
            drafts_agree=int(sum(drafts["agrees"])),
            wall_s={m: stats[m]["wall_s"] for m in runs}, stats=stats,
            s_per_pair={m: round(stats[m]["wall_s"] / (len(drafts) * len(pref)), 4) for m in runs},
@@ -87,13 +92,16 @@ fmt = lambda d: f"{d['mean']:.3f} / {d['std']:.3f} / {d['min']:.2f} / {d['median
 md = [f"# One-shot ICL scoring on {lm.name} ({a.task})", "",
       f"{len(drafts)} drafts ({a.n_questions} pool questions x 2 strategies, rationales by the same 135M model as teacher, "
       f"{res['drafts_agree']} agree with the target) scored on {len(pref)} preference questions; max_new_tokens={a.max_new_tokens}; "
-      f"torch threads={a.threads}. Shared CPU: wall times are noisy.", "",
+      f"torch threads={a.threads}, rows per forward={a.batch_size}. Shared CPU: wall times are noisy"
+      + (" (and with --work, a resumed run's times count only the shards computed in that run)." if a.work else "."), "",
       "| mode | wall s | s per pair | ŝ_r mean / std / min / median / max | parse fail |", "|---|---|---|---|---|"]
 for m in runs:
     md.append(f"| {m} | {stats[m]['wall_s']} | {res['s_per_pair'][m]} | {fmt(diag[m]['score_r'])} | {diag[m].get('parse_fail')} |")
 nc = res["naive_check"]
 md += ["", f"**generate vs likelihood:** Spearman of ŝ_r {agree['spearman_r']:.3f}, of ŝ_q {agree['spearman_q']:.3f}; "
-       f"top rationale agrees on {agree['top_agree']:.2f} and bottom on {agree['bottom_agree']:.2f} of {agree['n_questions']} questions; "
+       f"top rationale agrees on {agree['top_agree']:.2f} and bottom on {agree['bottom_agree']:.2f} of {agree['n_questions']} questions "
+       f"(ties broken by row order; where both modes have a unique choice: top {agree['top_agree_untied']:.2f} of {agree['n_top_untied']}, "
+       f"bottom {agree['bottom_agree_untied']:.2f} of {agree['n_bottom_untied']}); "
        f"identical answers {agree['identical_answers']:.3f}.", "",
        f"**fast vs naive (first {nc['n_drafts']} drafts, {nc['pairs']} pairs):** identical parsed answers {nc['identical_answers']:.3f}, "
        f"identical texts {nc['identical_texts']:.3f}; fast {nc['fast_s']} s, naive {nc['naive_s']} s ({nc['speedup']}x).", "",
