@@ -15,7 +15,7 @@ import torch
 from .core import *
 from .models import want_unsloth, load_model
 
-# %% ../nbs/09_align.ipynb #dd2312d3
+# %% ../nbs/09_align.ipynb #a4cc8306
 _SCHED = dict(num_train_epochs=1, lr_scheduler_type="cosine", warmup_steps=0.1, beta=0.1, weight_decay=0.0)
 DPO_PRESETS = {
     "paper": dict(_SCHED, learning_rate=1e-7, per_device_train_batch_size=4, gradient_accumulation_steps=4,
@@ -54,13 +54,13 @@ def _train_args(cls, table, preset, output_dir, overrides):
 
 def dpo_config(preset:str="auto", # "auto", "paper", "lora" or "cpu"
                output_dir="arte-dpo", # Where the trainer writes (checkpoints, if enabled)
-               **overrides)->'DPOConfig':
+               **overrides):
     "A `trl.DPOConfig` for `preset`, with `overrides` applied."
     from trl import DPOConfig
     return _train_args(DPOConfig, DPO_PRESETS, preset, output_dir, overrides)
 
 def lora_config(preset:str="auto", # "auto", "paper", "lora" or "cpu"
-                table=LORA_PRESETS, **overrides)->'LoraConfig':
+                table=LORA_PRESETS, **overrides):
     "A `peft.LoraConfig` for causal-LM training under `preset`, with `overrides` applied."
     from peft import LoraConfig
     return LoraConfig(task_type="CAUSAL_LM", **{**table[resolve_preset(preset, table)], **overrides})

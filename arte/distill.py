@@ -36,7 +36,7 @@ def sft_rows(examples, # Tailored data (task, question, rationale[, target]) or 
                     "completion": prompts.student_completion(r["rationale"], r.get("target"))})
     return Dataset.from_list(out)
 
-# %% ../nbs/10_distill.ipynb #e6bba2c3
+# %% ../nbs/10_distill.ipynb #490c9fef
 _SFT_SCHED = dict(num_train_epochs=1, lr_scheduler_type="linear", warmup_steps=0.03, weight_decay=0.0,
                   completion_only_loss=True)
 SFT_PRESETS = {
@@ -50,7 +50,7 @@ SFT_PRESETS = {
 
 def sft_config(preset:str="auto", # "auto", "paper", "lora" or "cpu"
                output_dir="arte-sft", # Where the trainer writes (checkpoints, if enabled)
-               **overrides)->'SFTConfig':
+               **overrides):
     "A `trl.SFTConfig` for `preset`, with `overrides` applied."
     from trl import SFTConfig
     return _train_args(SFTConfig, SFT_PRESETS, preset, output_dir, overrides)
