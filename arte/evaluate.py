@@ -9,13 +9,14 @@ __all__ = ['METHODS', 'METRIC_KEYS', 'TRAIN_COLUMNS', 'eval_items', 'bootstrap_c
            'method_label', 'paired_diffs', 'macro_rows', 'results_table', 'results_frame', 'original_teacher_data',
            'baseline_datasets', 'compare_methods']
 
-# %% ../nbs/11_evaluate.ipynb #4c5eb1e3
+# %% ../nbs/11_evaluate.ipynb #d5cdf10c
 import gc, sys, json, math, inspect, tempfile, warnings
 from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
 from .core import *
 from .prompts import *
+from .score import PrefixScorer, can_reuse_prefix, _lcp
 
 # %% ../nbs/11_evaluate.ipynb #a5ab9989
 METHODS = ("vanilla", "original_teacher", "question_only", "rationale_only", "arte")
@@ -78,12 +79,19 @@ def paired_diff_ci(a:Sequence, # 0/1 outcomes of method A, per item
     boot = _boot_diffs(a, b, n_boot, _boot_rng(seed, "paired"))
     return {"diff": float(a.mean() - b.mean()), "ci": _pct(boot, alpha), "n": len(a), "p_better": float((boot > 0).mean())}
 
-# %% ../nbs/11_evaluate.ipynb #800b0755
+# %% ../nbs/11_evaluate.ipynb #f9eb6cd4
 def _parse(task, text:str, question:str):
     "`task.parse_answer(text)`, given the question too when it accepts one (choice tasks map option text to a letter)."
     try: takes_q = "question" in inspect.signature(task.parse_answer).parameters
     except (TypeError, ValueError): takes_q = False
     return task.parse_answer(text, question=question) if takes_q else task.parse_answer(text)
+
+def _shared_prefix_greedy(lm, prompts:list[str], max_new_tokens:int, batch_size:int|None)->list[list[str]]:
+    "Greedy completions (one per prompt, as `lm.generate` returns them) with the prompts' common token prefix encoded once."
+    ps = PrefixScorer(lm, batch_size)
+    enc = ps.encode(prompts)
+    pre = enc[0][:_lcp(enc)]
+    return [[t] for t in ps.generate([pre], [(0, e[len(pre):]) for e in enc], max_new_tokens, STUDENT_STOP)]
 
 def _row(method, task, shots, items, n_boot, seed, alpha)->dict:
     c = [it["correct"] for it in items]
@@ -103,6 +111,7 @@ def evaluate(lm:LM, # The student (an `LM`; e.g. `load_model(src, adapter=...)`)
              method:str="vanilla", # Recorded in the rows
              subsample:bool=True, # With `n`: a seeded random subset (True) or the first `n`
              n_boot:int=1000, alpha:float=0.05,
+             reuse_prefix:bool=True, # Encode the shared prompt prefix once when `lm` is an in-process transformers model
             )->list[dict]:
     "Accuracy of `lm` on `task`'s test items, one row per shot count, with a bootstrap CI and per-item predictions."
     items = eval_items(task, n, seed, subsample)
@@ -111,11 +120,13 @@ def evaluate(lm:LM, # The student (an `LM`; e.g. `load_model(src, adapter=...)`)
     for k in shots:
         if k > len(cot): raise ArteError(f"{k}-shot needs {k} exemplars but task {task.name!r} has {len(cot)}", field="cot")
         prompts = [student_prompt(task, ex["input"], demos=cot[:k]) for _, ex in items]
-        try:
-            if batch_size and old_bs is not None: lm.batch_size = batch_size
-            outs = lm.generate(prompts, n=1, temperature=0.0, max_new_tokens=max_new_tokens, stop=STUDENT_STOP, seed=seed)
-        finally:
-            if batch_size and old_bs is not None: lm.batch_size = old_bs
+        if reuse_prefix and prompts and can_reuse_prefix(lm): outs = _shared_prefix_greedy(lm, prompts, max_new_tokens, batch_size)
+        else:
+            try:
+                if batch_size and old_bs is not None: lm.batch_size = batch_size
+                outs = lm.generate(prompts, n=1, temperature=0.0, max_new_tokens=max_new_tokens, stop=STUDENT_STOP, seed=seed)
+            finally:
+                if batch_size and old_bs is not None: lm.batch_size = old_bs
         its = []
         for (i, ex), o in zip(items, outs, strict=True):
             text = close_answer(o[0])

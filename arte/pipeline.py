@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from .core import *
 
-# %% ../nbs/13_pipeline.ipynb #7bcb8330
+# %% ../nbs/13_pipeline.ipynb #16a27d58
 @dataclass
 class ARTEConfig:
     "Everything that defines an ARTE run; a preset fills every field the user leaves out."
@@ -42,9 +42,11 @@ class ARTEConfig:
     baselines:list = field(default_factory=lambda: ["vanilla", "original_teacher", "question_only", "rationale_only"]) # methods evaluated besides arte
     # generation
     score_mode:str = "generate" # "generate" (paper-faithful) or "likelihood" (cheaper, see arte.score)
+    score_batch_size:int|None = None # rows the student decodes together while scoring; None: 64 (halved on CUDA OOM)
     question_max_tokens:int = 256 # max new tokens of a question-drafting call
     rationale_max_tokens:int = 192 # max new tokens of a teacher rationale
-    student_max_tokens:int = 96 # max new tokens of a student answer (scoring and evaluation)
+    student_max_tokens:int = 96 # max new tokens of a student answer while choosing the preference set and scoring
+    eval_max_tokens:int = 256 # max new tokens of a student answer in evaluation (a 3-shot BBH rationale is long)
     rationale_temperature:float = 0.0 # temperature of draft rationales (the paper does not say)
     # training
     dpo:dict = field(default_factory=dict) # `DPOConfig` keyword overrides (beta, learning_rate, ...)
@@ -55,19 +57,19 @@ class ARTEConfig:
     device:str|None = None # "cpu", "cuda", ...; None picks the best available
     out:str|None = None # The run folder (the CLI's `--out` overrides it)
 
-# %% ../nbs/13_pipeline.ipynb #2605f183
+# %% ../nbs/13_pipeline.ipynb #81fdbb37
 PRESETS = {
     "tiny": dict(n_questions=8, questions_per_call=5, n_strategies=2, pool_size=16, prefset_k=8, respondent_shots=[0, 1],
                  question_pairs=4, n_tailored=8, n_test=16, question_max_tokens=48, rationale_max_tokens=24,
-                 student_max_tokens=12, dpo=dict(max_steps=2), sft=dict(max_steps=2)),
+                 student_max_tokens=12, eval_max_tokens=12, dpo=dict(max_steps=2), sft=dict(max_steps=2)),
     "demo": dict(n_questions=8, questions_per_call=5, n_strategies=2, pool_size=16, prefset_k=8, respondent_shots=[0, 1],
                  question_pairs=2, n_tailored=12, n_test=24, question_max_tokens=128, rationale_max_tokens=80,
-                 student_max_tokens=48, baselines=["vanilla", "original_teacher"],
+                 student_max_tokens=48, eval_max_tokens=160, baselines=["vanilla", "original_teacher"],
                  dpo=dict(num_train_epochs=1, per_device_train_batch_size=1, gradient_accumulation_steps=4, max_length=384),
                  sft=dict(num_train_epochs=1, per_device_train_batch_size=2, gradient_accumulation_steps=2, max_length=384)),
     "paper": dict(n_questions=250, questions_per_call=5, n_strategies=4, pool_size=100, prefset_k=40, respondent_shots=[0, 1, 2, 3],
                   question_pairs=50, n_tailored=250, n_test=0, question_max_tokens=1024, rationale_max_tokens=512,
-                  student_max_tokens=256, dpo=dict(num_train_epochs=1), sft=dict(num_train_epochs=1)),
+                  student_max_tokens=256, eval_max_tokens=256, dpo=dict(num_train_epochs=1), sft=dict(num_train_epochs=1)),
 }
 REQUIRED = ("teacher", "student", "tasks", "seed", "rounds", "preset")
 
@@ -97,7 +99,7 @@ def _check_task_source(src, key):
     if p.suffix not in (".json", ".jsonl"): return f"'{key}': {src!r} is not a .json/.jsonl path, 'gen:<name>' or 'hf:<id>'"
     return None if p.exists() else f"'{key}': task file {src!r} does not exist"
 
-# %% ../nbs/13_pipeline.ipynb #e4539804
+# %% ../nbs/13_pipeline.ipynb #ab2bef66
 def _type_ok(v, default):
     if isinstance(default, bool): return isinstance(v, bool)
     if isinstance(default, int): return isinstance(v, int) and not isinstance(v, bool)
@@ -123,8 +125,11 @@ def check_config(d:dict, src="config")->ARTEConfig:
     base = ARTEConfig(); merged = {**asdict(base), **PRESETS[preset]}
     for k, v in d.items():
         if k not in names: continue
-        if not _type_ok(v, getattr(base, k)) and not (k in ("dtype", "device", "out") and (v is None or isinstance(v, str))):
-            errs.append(f"'{k}' must be {type(getattr(base, k)).__name__}, got {type(v).__name__} {v!r}"); continue
+        optional_int_ok = v is None or (isinstance(v, int) and not isinstance(v, bool))
+        if (k == "score_batch_size" and not optional_int_ok) or (k != "score_batch_size" and not _type_ok(v, getattr(base, k))
+                and not (k in ("dtype", "device", "out") and (v is None or isinstance(v, str)))):
+            want = "int (or left out)" if k == "score_batch_size" else "str (or left out)" if k in ("dtype", "device", "out") else type(getattr(base, k)).__name__
+            errs.append(f"'{k}' must be {want}, got {type(v).__name__} {v!r}"); continue
         merged[k] = ({**merged[k], **v} if isinstance(v, dict) else v)
     if isinstance(merged["tasks"], str): merged["tasks"] = [merged["tasks"]]
     c = ARTEConfig(**merged)
@@ -136,13 +141,14 @@ def check_config(d:dict, src="config")->ARTEConfig:
         if not c.tasks: errs.append("'tasks' is empty: name at least one task")
         for t in c.tasks:
             if (e := _check_task_source(t, "tasks")): errs.append(e)
-    for k in ("rounds", "n_questions", "questions_per_call", "n_strategies", "pool_size", "prefset_k", "n_tailored"):
+    for k in ("rounds", "n_questions", "questions_per_call", "n_strategies", "pool_size", "prefset_k", "n_tailored", "student_max_tokens", "eval_max_tokens"):
         if getattr(c, k) < 1: errs.append(f"'{k}' must be at least 1, got {getattr(c, k)}")
     for k in ("question_pairs", "n_test", "seed"):
         if getattr(c, k) < 0: errs.append(f"'{k}' must be >= 0, got {getattr(c, k)}")
     if c.prefset_k > c.pool_size: errs.append(f"'prefset_k' ({c.prefset_k}) is larger than 'pool_size' ({c.pool_size}): the preference set is chosen from the pool")
     if c.rationale_pairs and c.n_strategies < 2: errs.append(f"'n_strategies' is {c.n_strategies}: rationale pairs need at least 2 rationales per question (or set rationale_pairs = false)")
     if c.n_strategies > 4: errs.append(f"'n_strategies' ({c.n_strategies}) is larger than the 4 built-in strategies")
+    if c.score_batch_size is not None and c.score_batch_size < 1: errs.append(f"'score_batch_size' must be at least 1 (or left out), got {c.score_batch_size}")
     if c.score_mode not in ("generate", "likelihood"): errs.append(f"'score_mode' must be 'generate' or 'likelihood', not {c.score_mode!r}")
     if any((not isinstance(s, int)) or s < 0 or s > 3 for s in c.eval_shots): errs.append(f"'eval_shots' must be shot counts between 0 and 3, got {c.eval_shots}")
     if any((not isinstance(s, int)) or s < 0 or s > 3 for s in c.respondent_shots): errs.append(f"'respondent_shots' must be shot counts between 0 and 3, got {c.respondent_shots}")
@@ -348,7 +354,7 @@ def run_arte(cfg:ARTEConfig, # A validated config (`check_config` / `load_config
     run.close()
     return load_json(out/"metrics.json")
 
-# %% ../nbs/13_pipeline.ipynb #ed95175c
+# %% ../nbs/13_pipeline.ipynb #5b5242f8
 def _flat(d:dict)->dict:
     "Only the scalar entries of `d` (what a report table can show)."
     return {k: (round_(v, 4) if isinstance(v, float) else v) for k, v in d.items() if isinstance(v, (int, float, str, bool)) or v is None}
@@ -402,7 +408,7 @@ def _run_rounds(cfg, run, models, tasks, tmap, task_key, strategy_names, log):
                 sub = drafts.filter(lambda x: x["task"] == t.name) if len(drafts) else drafts
                 if not len(sub): summ[t.name] = {"drafts": 0}; continue
                 sc = score_drafts(sub, t, student, prefsets[t.name], mode=cfg.score_mode, max_new_tokens=cfg.student_max_tokens,
-                                  out_dir=d/"shards"/t.name, progress=not run.quiet)
+                                  batch_size=cfg.score_batch_size, out_dir=d/"shards"/t.name, progress=not run.quiet)
                 dss.append(sc); summ[t.name] = {"drafts": len(sc), **_flat(score_diagnostics(sc, seed=cfg.seed))}
             ds = _save_ds(_concat(dss), d/"scored")
             save_json(d/"scores.json", {"score_r": list(ds["score_r"]) if len(ds) else [], "score_q": list(ds["score_q"]) if len(ds) else []})
@@ -497,7 +503,7 @@ def _run_rounds(cfg, run, models, tasks, tmap, task_key, strategy_names, log):
             for m in methods:
                 lm = models.get(student_src) if m == "vanilla" else models.get(student_src, (Path(di["dir"])/m,))
                 for t in tasks:
-                    rs = evaluate(lm, t, shots=tuple(cfg.eval_shots), n=cfg.n_test or None, max_new_tokens=cfg.student_max_tokens,
+                    rs = evaluate(lm, t, shots=tuple(cfg.eval_shots), n=cfg.n_test or None, max_new_tokens=cfg.eval_max_tokens,
                                   seed=cfg.seed, method=m)
                     for x in rs: x["round"] = r if m != "vanilla" else None; x["category"] = getattr(t, "category", None)
                     rows += rs
@@ -505,7 +511,7 @@ def _run_rounds(cfg, run, models, tasks, tmap, task_key, strategy_names, log):
             save_json(d/"rows.json", rows)
             return {"methods": methods, "rows": len(rows)}
         ev = run.stage("evaluate", evaluate_stage, dict(distill=di["key"], student=student_src, n=cfg.n_test, shots=cfg.eval_shots,
-                       max_tokens=cfg.student_max_tokens, vanilla=r == 1 and "vanilla" in cfg.baselines), round=r)
+                       max_tokens=cfg.eval_max_tokens, vanilla=r == 1 and "vanilla" in cfg.baselines), round=r)
         from arte.evaluate import metric_rows
         eval_rows += metric_rows(load_json(Path(ev["dir"])/"rows.json"))
     return eval_rows

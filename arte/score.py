@@ -57,7 +57,7 @@ def _lcp(seqs:Sequence[Sequence[int]])->int:
         n = i
     return max(n, 0)
 
-# %% ../nbs/07_score.ipynb #4b1be247
+# %% ../nbs/07_score.ipynb #5b28014b
 def _oom_types():
     import torch
     return (torch.cuda.OutOfMemoryError,) if hasattr(torch.cuda, "OutOfMemoryError") else ()
@@ -65,12 +65,12 @@ def _oom_types():
 class PrefixScorer:
     "Greedy generation and answer log-probabilities for many (prefix, suffix) rows, sharing each prefix's KV cache."
     def __init__(self, lm, # An in-process LM with `.model` and `.tok` (e.g. `arte.models.HFLM`)
-                 batch_size:int|None=None, # Rows per forward pass; default `lm.batch_size` (halved on CUDA OOM)
+                 batch_size:int|None=None, # Rows decoding together; default 64, or `lm.batch_size` if larger (halved on CUDA OOM)
                 ):
         import torch
         self.lm, self.model, self.tok = lm, lm.model, lm.tok
         self.device = torch.device(getattr(lm, "device", None) or next(self.model.parameters()).device)
-        self.batch_size = int(batch_size or getattr(lm, "batch_size", None) or 16)
+        self.batch_size = int(batch_size or max(64, getattr(lm, "batch_size", None) or 0))
         base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
         sig = inspect.signature(base.forward).parameters
         self.cache_kw = "cache" if "cache" in sig else "past_key_values"  # renamed in transformers 5.x
@@ -78,7 +78,7 @@ class PrefixScorer:
         eos = list(lm.eos_ids) if hasattr(lm, "eos_ids") else [self.tok.eos_token_id]
         self.pad_id = self.tok.pad_token_id if self.tok.pad_token_id is not None else eos[0]
         self.ends = {e for e in eos if e is not None} | {self.pad_id}
-        self.stats = dict(prefix_tokens=0, suffix_tokens=0, new_tokens=0, rows=0, forwards=0)
+        self.stats = dict(prefix_tokens=0, suffix_tokens=0, new_tokens=0, rows=0, forwards=0, max_kv_len=0)
 
     def encode(self, prompts:Sequence[str])->list[list[int]]:
         "Token ids of each prompt, exactly as `lm.generate` / `lm.logprob` see them."
@@ -141,8 +141,66 @@ class PrefixScorer:
                 self.batch_size = max(1, self.batch_size // 2); continue
             i += len(chunk)
 
-# %% ../nbs/07_score.ipynb #347ea551
+# %% ../nbs/07_score.ipynb #545e0719
 from fastcore.basics import patch
+
+def _left_pad_cat(a, b, dim:int):
+    "Concatenate `a` and `b` on dim 0 after left-padding the shorter along `dim` (zeros: masked positions)."
+    import torch
+    L = max(a.shape[dim], b.shape[dim])
+    pad = lambda t: t if t.shape[dim] == L else torch.cat([t.new_zeros(*t.shape[:dim], L - t.shape[dim], *t.shape[dim + 1:]), t], dim)
+    return torch.cat([pad(a), pad(b)])
+
+@patch
+def _start(self:PrefixScorer, kv, patt, prefixes, rows, chunk):
+    "Cache, mask and first next tokens for the rows `chunk`: their prefixes from `kv`, then their suffixes run."
+    import torch
+    cache, att = self._row_cache(kv, patt, [rows[i][0] for i in chunk])
+    ids, satt = self._pad_left([rows[i][1] for i in chunk])
+    att = torch.cat([att, satt], 1)
+    return cache, att, self._forward(ids, att, cache, 1)[:, -1].argmax(-1)
+
+@patch
+def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, max_new_tokens:int, stop:list):
+    "Continuous batching: keep up to `batch_size` rows decoding; refill the batch as rows finish; fill `texts`."
+    import torch
+    win = max([len(s.encode()) for s in stop], default=0) + 4  # tokens decode to >= 1 byte: this many cover a stop string
+    pending, active, out = list(todo), [], {}
+    cache = att = nxt = None
+    while pending or active:
+        room = self.batch_size - len(active)
+        if pending and (not active or room >= max(1, self.batch_size // 4)):  # refill in bulk: a merge copies the cache
+            new, pending = pending[:room], pending[room:]
+            c2, a2, n2 = self._start(kv, patt, prefixes, rows, new)
+            if active:
+                for l, l2 in zip(cache.layers, c2.layers):
+                    l.keys, l.values = _left_pad_cat(l.keys, l2.keys, 2), _left_pad_cat(l.values, l2.values, 2)
+                att, nxt = _left_pad_cat(att, a2, 1), torch.cat([nxt, n2])
+            else: cache, att, nxt = c2, a2, n2
+            active += new
+            for i in new: out[i] = []
+        done = []
+        for j, (i, x) in enumerate(zip(active, nxt.tolist())):
+            if x in self.ends: done.append(j); continue
+            out[i].append(x)
+            if len(out[i]) >= max_new_tokens or (stop and any(s in self.tok.decode(out[i][-win:], skip_special_tokens=True) for s in stop)):
+                done.append(j)
+        for j in done:
+            i = active[j]
+            texts[i] = cut_at_stop(self.tok.decode(out[i], skip_special_tokens=True), stop)
+            self.stats["new_tokens"] += len(out.pop(i))
+        if done:  # drop finished rows, then the leading columns that only they used
+            gone = set(done); keep = [j for j in range(len(active)) if j not in gone]
+            active = [active[j] for j in keep]
+            if not active: cache = att = nxt = None; continue
+            idx = torch.tensor(keep, device=self.device)
+            att, nxt = att[idx], nxt[idx]
+            t0 = int((att.sum(0) > 0).nonzero()[0])
+            for l in cache.layers: l.keys, l.values = l.keys[idx][:, :, t0:], l.values[idx][:, :, t0:]
+            att = att[:, t0:]
+        att = torch.cat([att, att.new_ones((len(active), 1))], 1)
+        self.stats["max_kv_len"] = max(self.stats["max_kv_len"], att.shape[1])
+        nxt = self._forward(nxt[:, None], att, cache, 1)[:, -1].argmax(-1)
 
 @patch
 def generate(self:PrefixScorer, prefixes:Sequence[Sequence[int]], # Prefix token ids, one per draft
@@ -151,36 +209,16 @@ def generate(self:PrefixScorer, prefixes:Sequence[Sequence[int]], # Prefix token
     "Greedy completion of each row's prefix + suffix, cut at `stop`."
     import torch
     stop = [s for s in (stop or []) if s]
-    win = max([len(s.encode()) for s in stop], default=0) + 4  # tokens decode to >= 1 byte: this many cover a stop string
-    texts = [None] * len(rows)
+    texts, oom = [None] * len(rows), _oom_types()
+    if max_new_tokens < 1 or not rows: return [""] * len(rows)
     with torch.inference_mode():
         kv, patt = self.prefixes(prefixes)
-        order = sorted(range(len(rows)), key=lambda i: (-len(prefixes[rows[i][0]]) - len(rows[i][1]), i))
-        def run(chunk):
-            cache, att = self._row_cache(kv, patt, [rows[i][0] for i in chunk])
-            ids, satt = self._pad_left([rows[i][1] for i in chunk])
-            att = torch.cat([att, satt], 1)
-            logits = self._forward(ids, att, cache, 1)[:, -1]
-            out, active = [[] for _ in chunk], list(range(len(chunk)))
-            for step in range(max_new_tokens):
-                nxt = logits.argmax(-1)
-                done = []
-                for j, (r, x) in enumerate(zip(active, nxt.tolist())):
-                    if x in self.ends: done.append(j); continue
-                    out[r].append(x)
-                    if stop and any(s in self.tok.decode(out[r][-win:], skip_special_tokens=True) for s in stop): done.append(j)
-                if step == max_new_tokens - 1 or len(done) == len(active): break
-                if done:  # drop finished rows from the batch
-                    gone = set(done); keep = [j for j in range(len(active)) if j not in gone]
-                    idx = torch.tensor(keep, device=self.device)
-                    cache.batch_select_indices(idx); att, nxt = att[idx], nxt[idx]
-                    active = [active[j] for j in keep]
-                att = torch.cat([att, att.new_ones((len(active), 1))], 1)
-                logits = self._forward(nxt[:, None], att, cache, 1)[:, -1]
-            for k, i in enumerate(chunk):
-                texts[i] = cut_at_stop(self.tok.decode(out[k], skip_special_tokens=True), stop)
-            self.stats["new_tokens"] += sum(map(len, out))
-        self._batches(order, run)
+        while True:  # rows in order of decreasing prompt length; on CUDA OOM, halve the batch and go on with the rest
+            todo = sorted((i for i in range(len(rows)) if texts[i] is None), key=lambda i: (-len(prefixes[rows[i][0]]) - len(rows[i][1]), i))
+            try: self._decode(kv, patt, prefixes, rows, todo, texts, max_new_tokens, stop); break
+            except oom:
+                if self.batch_size == 1: raise
+                torch.cuda.empty_cache(); self.batch_size = max(1, self.batch_size // 2)
     self.stats["rows"] += len(rows); self.stats["suffix_tokens"] += sum(len(r[1]) for r in rows)
     return texts
 
@@ -218,7 +256,7 @@ def split_cue(cue:str=LIKELIHOOD_CUE)->tuple[str, str]:
     a, b = cue.split("{answer}")
     return a.rstrip(), a[len(a.rstrip()):] + "{answer}" + b  # a space before the answer belongs to its tokens
 
-# %% ../nbs/07_score.ipynb #e30cca6f
+# %% ../nbs/07_score.ipynb #6af6a735
 MODES = ("generate", "likelihood", "naive")
 
 def icl_answers(lm, # The student (`LM`)
@@ -273,7 +311,7 @@ def icl_answers(lm, # The student (`LM`)
         preds = [[cands[q][best[(d, q)][0]] for q in range(Q)] for d in range(D)]
         judged = [[(p, int(bool(task.is_correct(p, ex["target"])))) for p, ex in zip(pp, prefset)] for pp in preds]
     if ps is not None:
-        for k, v in ps.stats.items(): st[k] = st.get(k, 0) + v
+        for k, v in ps.stats.items(): st[k] = max(st.get(k, 0), v) if k.startswith("max_") else st.get(k, 0) + v
     st["pairs"] = st.get("pairs", 0) + D * Q
     st["seconds"] = st.get("seconds", 0.0) + time.time() - t0
     return dict(predictions=preds, correct=[[c for _, c in j] for j in judged], outputs=outputs)
