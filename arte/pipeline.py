@@ -354,10 +354,20 @@ def run_arte(cfg:ARTEConfig, # A validated config (`check_config` / `load_config
     run.close()
     return load_json(out/"metrics.json")
 
-# %% ../nbs/13_pipeline.ipynb #5b5242f8
+# %% ../nbs/13_pipeline.ipynb #d00e29c4
 def _flat(d:dict)->dict:
     "Only the scalar entries of `d` (what a report table can show)."
     return {k: (round_(v, 4) if isinstance(v, float) else v) for k, v in d.items() if isinstance(v, (int, float, str, bool)) or v is None}
+
+def _score_summary(d:dict)->dict:
+    "The scalar diagnostics of `score_diagnostics` that the report's table shows."
+    def g(*ks):
+        v = d
+        for k in ks: v = v.get(k) if isinstance(v, dict) else None
+        return round_(v, 4) if isinstance(v, float) else v
+    return {"drafts": g("n_drafts"), "questions": g("n_questions"), "ŝ_r mean": g("score_r", "mean"), "ŝ_r std": g("score_r", "std"),
+            "parse_fail": g("parse_fail"), "ties": g("ties", "overall"), "split-half": g("reliability", "split_half"),
+            "resolvable gap": g("reliability", "min_gap_measured")}
 
 def _run_rounds(cfg, run, models, tasks, tmap, task_key, strategy_names, log):
     from arte.models import load_model
@@ -409,7 +419,7 @@ def _run_rounds(cfg, run, models, tasks, tmap, task_key, strategy_names, log):
                 if not len(sub): summ[t.name] = {"drafts": 0}; continue
                 sc = score_drafts(sub, t, student, prefsets[t.name], mode=cfg.score_mode, max_new_tokens=cfg.student_max_tokens,
                                   batch_size=cfg.score_batch_size, out_dir=d/"shards"/t.name, progress=not run.quiet)
-                dss.append(sc); summ[t.name] = {"drafts": len(sc), **_flat(score_diagnostics(sc, seed=cfg.seed))}
+                dss.append(sc); summ[t.name] = _score_summary(score_diagnostics(sc, seed=cfg.seed))
             ds = _save_ds(_concat(dss), d/"scored")
             save_json(d/"scores.json", {"score_r": list(ds["score_r"]) if len(ds) else [], "score_q": list(ds["score_q"]) if len(ds) else []})
             return {"tasks": summ, "rows": len(ds), **({"note": f"score (round {r}): no drafts to score"} if not len(ds) else {})}

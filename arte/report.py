@@ -83,7 +83,7 @@ def plot_accuracy(rows:list[dict], path)->Path|None:
     ax.set_xticklabels([m if m != "arte" or len({l[1] for l in labels if l[0] == "arte"}) < 2 else f"arte r{rnd}" for m, rnd in labels], fontsize=8, rotation=15)
     ax.set_ylabel("accuracy"); ax.set_ylim(0, 1); ax.legend(fontsize=7); fig.tight_layout(); fig.savefig(path); plt.close(fig); return Path(path)
 
-# %% ../nbs/12_report.ipynb #766d3096
+# %% ../nbs/12_report.ipynb #a4526635
 def _src_hash()->str:
     "A hash of the installed arte sources, so a report names the exact code that wrote it."
     import arte
@@ -109,6 +109,18 @@ def _eval_table(rows):
                 if accs: row[f"mean {s}-shot"] = f"{sum(accs)/len(accs):.3f}"
         out.append(row)
     return md_table(out, cols)
+
+def _pairs_rows(pairs)->list[dict]:
+    "One report row per (round, task): pairs built per level, and why candidate pairs were dropped."
+    rows, skip = [], ("pairs", "requested", "questions", "top", "bottom")
+    for rnd, summ in pairs:
+        for task, s in ((summ.get("report") or summ).get("tasks") or {}).items():
+            q, r = s.get("question") or {}, s.get("rationale") or {}
+            dropped = [f"{lvl} {k}: {v}" for lvl, d in (("question", q), ("rationale", r)) for k, v in d.items() if k not in skip and v]
+            rows.append({"round": rnd, "task": task, "question pairs": f"{q.get('pairs', 0)} of {q.get('requested', '?')}",
+                         "rationale pairs": r.get("pairs", 0), "dropped": ", ".join(dropped) or "none"})
+    if not rows: rows = [{"round": rnd, "pairs": summ.get("pairs", 0)} for rnd, summ in pairs]
+    return rows
 
 def write_report(out)->Path:
     "Write `report.md` and its PNG figures into the run folder `out`; return the report's path."
@@ -165,7 +177,7 @@ def write_report(out)->Path:
     pairs = [(rnd, st["summary"]) for rnd, name, st in stages if name == "pairs" and st.get("summary")]
     if pairs:
         L.append("## Preference pairs\n")
-        L.append(md_table([{"round": rnd, **{k: (", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else v) for k, v in s.items() if k != "note"}} for rnd, s in pairs]))
+        L.append(md_table(_pairs_rows(pairs)))
     hist = {}
     for rnd, name, st in stages:
         f = out/f"round-{rnd}"/"align"/"log_history.json"
