@@ -57,15 +57,26 @@ def _lcp(seqs:Sequence[Sequence[int]])->int:
         n = i
     return max(n, 0)
 
-# %% ../nbs/07_score.ipynb #5b28014b
+# %% ../nbs/07_score.ipynb #d89592b2
 def _oom_types():
     import torch
     return (torch.cuda.OutOfMemoryError,) if hasattr(torch.cuda, "OutOfMemoryError") else ()
+
+def _kv_token_bytes(model)->int|None:
+    "Bytes of KV cache per token (all layers, keys and values) of a transformers decoder, or None if its config is unusual."
+    try:
+        cfg = model.config.get_text_config(decoder=True) if hasattr(model.config, "get_text_config") else model.config
+        heads = cfg.num_attention_heads
+        kv_heads = getattr(cfg, "num_key_value_heads", None) or heads
+        head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
+        return int(2 * cfg.num_hidden_layers * kv_heads * head_dim * next(model.parameters()).element_size())
+    except (AttributeError, TypeError, StopIteration): return None
 
 class PrefixScorer:
     "Greedy generation and answer log-probabilities for many (prefix, suffix) rows, sharing each prefix's KV cache."
     def __init__(self, lm, # An in-process LM with `.model` and `.tok` (e.g. `arte.models.HFLM`)
                  batch_size:int|None=None, # Rows decoding together; default 64, or `lm.batch_size` if larger (halved on CUDA OOM)
+                 kv_budget_gb:float|None=None, # Cap on the rows' KV cache; default 1.5 on CPU, none on GPU (OOM halving there)
                 ):
         import torch
         self.lm, self.model, self.tok = lm, lm.model, lm.tok
@@ -78,7 +89,15 @@ class PrefixScorer:
         eos = list(lm.eos_ids) if hasattr(lm, "eos_ids") else [self.tok.eos_token_id]
         self.pad_id = self.tok.pad_token_id if self.tok.pad_token_id is not None else eos[0]
         self.ends = {e for e in eos if e is not None} | {self.pad_id}
-        self.stats = dict(prefix_tokens=0, suffix_tokens=0, new_tokens=0, rows=0, forwards=0, max_kv_len=0)
+        self.stats = dict(prefix_tokens=0, suffix_tokens=0, new_tokens=0, rows=0, forwards=0, max_kv_len=0, max_rows=0)
+        if kv_budget_gb is None and self.device.type == "cpu": kv_budget_gb = 1.5
+        self.kv_budget = None if kv_budget_gb is None else kv_budget_gb * 2**30
+        self.kv_token_bytes = _kv_token_bytes(base)
+
+    def row_cap(self, max_len:int)->int:
+        "Rows that may decode together when each may reach `max_len` tokens: `batch_size`, less if the KV budget says so."
+        if not self.kv_budget or not self.kv_token_bytes: return self.batch_size
+        return max(1, min(self.batch_size, int(self.kv_budget // (2 * self.kv_token_bytes * max_len))))  # x2: a merge copies
 
     def encode(self, prompts:Sequence[str])->list[list[int]]:
         "Token ids of each prompt, exactly as `lm.generate` / `lm.logprob` see them."
@@ -141,7 +160,7 @@ class PrefixScorer:
                 self.batch_size = max(1, self.batch_size // 2); continue
             i += len(chunk)
 
-# %% ../nbs/07_score.ipynb #545e0719
+# %% ../nbs/07_score.ipynb #210cafc8
 from fastcore.basics import patch
 
 def _left_pad_cat(a, b, dim:int):
@@ -167,9 +186,12 @@ def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, 
     win = max([len(s.encode()) for s in stop], default=0) + 4  # tokens decode to >= 1 byte: this many cover a stop string
     pending, active, out = list(todo), [], {}
     cache = att = nxt = None
+    L = max((len(prefixes[rows[i][0]]) + len(rows[i][1]) for i in todo), default=0) + max_new_tokens
+    cap = self.row_cap(L)
+    self.stats["max_rows"] = max(self.stats["max_rows"], min(cap, len(todo)))
     while pending or active:
-        room = self.batch_size - len(active)
-        if pending and (not active or room >= max(1, self.batch_size // 4)):  # refill in bulk: a merge copies the cache
+        room = cap - len(active)
+        if pending and (not active or room >= max(1, cap // 4)):  # refill in bulk: a merge copies the cache
             new, pending = pending[:room], pending[room:]
             c2, a2, n2 = self._start(kv, patt, prefixes, rows, new)
             if active:
