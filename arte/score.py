@@ -57,7 +57,7 @@ def _lcp(seqs:Sequence[Sequence[int]])->int:
         n = i
     return max(n, 0)
 
-# %% ../nbs/07_score.ipynb #d89592b2
+# %% ../nbs/07_score.ipynb #9d7ad948
 def _oom_types():
     import torch
     return (torch.cuda.OutOfMemoryError,) if hasattr(torch.cuda, "OutOfMemoryError") else ()
@@ -76,7 +76,7 @@ class PrefixScorer:
     "Greedy generation and answer log-probabilities for many (prefix, suffix) rows, sharing each prefix's KV cache."
     def __init__(self, lm, # An in-process LM with `.model` and `.tok` (e.g. `arte.models.HFLM`)
                  batch_size:int|None=None, # Rows decoding together; default 64, or `lm.batch_size` if larger (halved on CUDA OOM)
-                 kv_budget_gb:float|None=None, # Cap on the rows' KV cache; default 1.5 on CPU, none on GPU (OOM halving there)
+                 kv_budget_gb:float|None=None, # Cap on the rows' KV cache; default 3 GiB on CPU, none on GPU (OOM halving there)
                 ):
         import torch
         self.lm, self.model, self.tok = lm, lm.model, lm.tok
@@ -90,7 +90,7 @@ class PrefixScorer:
         self.pad_id = self.tok.pad_token_id if self.tok.pad_token_id is not None else eos[0]
         self.ends = {e for e in eos if e is not None} | {self.pad_id}
         self.stats = dict(prefix_tokens=0, suffix_tokens=0, new_tokens=0, rows=0, forwards=0, max_kv_len=0, max_rows=0)
-        if kv_budget_gb is None and self.device.type == "cpu": kv_budget_gb = 1.5
+        if kv_budget_gb is None and self.device.type == "cpu": kv_budget_gb = 3.0
         self.kv_budget = None if kv_budget_gb is None else kv_budget_gb * 2**30
         self.kv_token_bytes = _kv_token_bytes(base)
 
