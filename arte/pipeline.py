@@ -99,7 +99,9 @@ def _check_task_source(src, key):
     if p.suffix not in (".json", ".jsonl"): return f"'{key}': {src!r} is not a .json/.jsonl path, 'gen:<name>' or 'hf:<id>'"
     return None if p.exists() else f"'{key}': task file {src!r} does not exist"
 
-# %% ../nbs/13_pipeline.ipynb #ab2bef66
+# %% ../nbs/13_pipeline.ipynb #946137df
+_OPTIONAL = {"score_batch_size": 0, "dtype": "", "device": "", "out": ""}  # fields that default to None: a value of the type of these
+
 def _type_ok(v, default):
     if isinstance(default, bool): return isinstance(v, bool)
     if isinstance(default, int): return isinstance(v, int) and not isinstance(v, bool)
@@ -125,11 +127,9 @@ def check_config(d:dict, src="config")->ARTEConfig:
     base = ARTEConfig(); merged = {**asdict(base), **PRESETS[preset]}
     for k, v in d.items():
         if k not in names: continue
-        optional_int_ok = v is None or (isinstance(v, int) and not isinstance(v, bool))
-        if (k == "score_batch_size" and not optional_int_ok) or (k != "score_batch_size" and not _type_ok(v, getattr(base, k))
-                and not (k in ("dtype", "device", "out") and (v is None or isinstance(v, str)))):
-            want = "int (or left out)" if k == "score_batch_size" else "str (or left out)" if k in ("dtype", "device", "out") else type(getattr(base, k)).__name__
-            errs.append(f"'{k}' must be {want}, got {type(v).__name__} {v!r}"); continue
+        proto = _OPTIONAL.get(k, getattr(base, k))
+        if not ((k in _OPTIONAL and v is None) or _type_ok(v, proto)):
+            errs.append(f"'{k}' must be {type(proto).__name__}{' (or left out)' if k in _OPTIONAL else ''}, got {type(v).__name__} {v!r}"); continue
         merged[k] = ({**merged[k], **v} if isinstance(v, dict) else v)
     if isinstance(merged["tasks"], str): merged["tasks"] = [merged["tasks"]]
     c = ARTEConfig(**merged)
@@ -354,11 +354,7 @@ def run_arte(cfg:ARTEConfig, # A validated config (`check_config` / `load_config
     run.close()
     return load_json(out/"metrics.json")
 
-# %% ../nbs/13_pipeline.ipynb #d00e29c4
-def _flat(d:dict)->dict:
-    "Only the scalar entries of `d` (what a report table can show)."
-    return {k: (round_(v, 4) if isinstance(v, float) else v) for k, v in d.items() if isinstance(v, (int, float, str, bool)) or v is None}
-
+# %% ../nbs/13_pipeline.ipynb #819a5ec3
 def _score_summary(d:dict)->dict:
     "The scalar diagnostics of `score_diagnostics` that the report's table shows."
     def g(*ks):

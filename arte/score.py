@@ -160,7 +160,7 @@ class PrefixScorer:
                 self.batch_size = max(1, self.batch_size // 2); continue
             i += len(chunk)
 
-# %% ../nbs/07_score.ipynb #210cafc8
+# %% ../nbs/07_score.ipynb #754f8404
 from fastcore.basics import patch
 
 def _left_pad_cat(a, b, dim:int):
@@ -171,7 +171,7 @@ def _left_pad_cat(a, b, dim:int):
     return torch.cat([pad(a), pad(b)])
 
 @patch
-def _start(self:PrefixScorer, kv, patt, prefixes, rows, chunk):
+def _start(self:PrefixScorer, kv, patt, rows, chunk):
     "Cache, mask and first next tokens for the rows `chunk`: their prefixes from `kv`, then their suffixes run."
     import torch
     cache, att = self._row_cache(kv, patt, [rows[i][0] for i in chunk])
@@ -193,7 +193,7 @@ def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, 
         room = cap - len(active)
         if pending and (not active or room >= max(1, cap // 4)):  # refill in bulk: a merge copies the cache
             new, pending = pending[:room], pending[room:]
-            c2, a2, n2 = self._start(kv, patt, prefixes, rows, new)
+            c2, a2, n2 = self._start(kv, patt, rows, new)
             if active:
                 for l, l2 in zip(cache.layers, c2.layers):
                     l.keys, l.values = _left_pad_cat(l.keys, l2.keys, 2), _left_pad_cat(l.values, l2.values, 2)
