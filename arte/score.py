@@ -10,7 +10,7 @@ __all__ = ['LIKELIHOOD_CUE', 'MODES', 'demo_of', 'one_shot_prompts', 'judge', 'c
            'plot_scores']
 
 # %% ../nbs/07_score.ipynb #729cf706
-import math, time, inspect, statistics
+import math, time, inspect, statistics, functools, contextlib
 from itertools import combinations
 from typing import Sequence
 import numpy as np
@@ -62,6 +62,79 @@ def _oom_types():
     import torch
     return (torch.cuda.OutOfMemoryError,) if hasattr(torch.cuda, "OutOfMemoryError") else ()
 
+@functools.cache
+def _room_layer_class():
+    "`RoomLayer`, a transformers `DynamicLayer` that appends into spare room in place (defined on first use: `import arte.score` stays light)."
+    import torch
+    from transformers.cache_utils import DynamicLayer
+    class RoomLayer(DynamicLayer):
+        "A cache layer whose `keys`/`values` are the first `n` columns of bigger buffers: appending writes into the spare columns in place instead of `torch.cat`-copying the whole cache every step; a full buffer doubles."
+        def __init__(self, kb, vb, n:int):
+            super().__init__()
+            self.kb, self.vb, self.n = kb, vb, n
+            self.device, self.dtype, self.is_initialized = kb.device, kb.dtype, True
+            self._view()
+        def _view(self): self.keys, self.values = self.kb[:, :, :self.n], self.vb[:, :, :self.n]
+        def _regrow(self, room:int):
+            self.kb, self.vb = (torch.nn.functional.pad(t, (0, 0, 0, room)) for t in (self.keys, self.values))
+            self._view()
+        def update(self, key_states, value_states, *args, **kwargs):
+            t = key_states.shape[-2]
+            if self.n + t > self.kb.shape[-2]: self._regrow(max(t, self.n))
+            self.kb[:, :, self.n:self.n + t] = key_states; self.vb[:, :, self.n:self.n + t] = value_states
+            self.n += t; self._view()
+            return self.keys, self.values
+        def select(self, idx, start:int=0):
+            "Keep the batch rows `idx` and the columns from `start` on; the room stays."
+            self.kb, self.vb = self.kb[idx][:, :, start:], self.vb[idx][:, :, start:]
+            self.n -= start; self._view()
+        def stack(self, other, room:int=0):
+            "Append `other`'s rows below ours, the shorter side left-padded with zeros (masked columns), with `room` free columns."
+            L, B1 = max(self.n, other.n), self.kb.shape[0]
+            for name, a, b in (("kb", self.keys, other.keys), ("vb", self.values, other.values)):
+                buf = a.new_empty(B1 + b.shape[0], a.shape[1], L + room, a.shape[-1])
+                buf[:B1, :, :L - a.shape[2]] = 0; buf[:B1, :, L - a.shape[2]:L] = a
+                buf[B1:, :, :L - b.shape[2]] = 0; buf[B1:, :, L - b.shape[2]:L] = b
+                setattr(self, name, buf)
+            self.n = L; self._view()
+        def crop(self, tokens_to_remove:int):
+            super().crop(tokens_to_remove); self.n = self.keys.shape[-2]
+        def batch_select_indices(self, indices): self.select(indices)
+    return RoomLayer
+
+def _room_bufs(kvs, idx, room:int=0):
+    "Rows `idx` of the per-layer `(keys, values)` in `kvs`, each followed by `room` zero columns."
+    import torch
+    pad = lambda t: torch.nn.functional.pad(t, (0, 0, 0, room))  # pad the few draft rows, then gather: one big copy
+    return [(pad(k)[idx], pad(v)[idx]) for k, v in kvs]
+
+def _room_cache(bufs, n:int, rows:slice=slice(None)):
+    "A `DynamicCache` of `RoomLayer`s over `rows` of the per-layer buffers `bufs`, the first `n` columns in use."
+    from transformers import DynamicCache
+    cache, R = DynamicCache(), _room_layer_class()
+    cache.layers = [R(kb[rows], vb[rows], n) for kb, vb in bufs]
+    return cache
+
+@contextlib.contextmanager
+def _sdpa_gqa(on:bool):
+    "Let transformers' SDPA path pass `enable_gqa=True` with a mask instead of copying keys/values per head group (`repeat_kv`)."
+    import os
+    old = os.environ.get("TRANSFORMERS_SDPA_FORCE_GQA")
+    if on: os.environ["TRANSFORMERS_SDPA_FORCE_GQA"] = "1"
+    try: yield
+    finally:
+        if on:
+            if old is None: os.environ.pop("TRANSFORMERS_SDPA_FORCE_GQA", None)
+            else: os.environ["TRANSFORMERS_SDPA_FORCE_GQA"] = old
+
+def _length_groups(lens:Sequence[int], tol:float=0.15)->list[list[int]]:
+    "Positions of `lens`, longest first, cut into runs where no length is more than `tol` shorter than its run's longest."
+    order, groups = sorted(range(len(lens)), key=lambda p: (-lens[p], p)), []
+    for p in order:
+        if groups and lens[p] >= (1 - tol) * lens[groups[-1][0]]: groups[-1].append(p)
+        else: groups.append([p])
+    return groups
+
 def _kv_token_bytes(model)->int|None:
     "Bytes of KV cache per token (all layers, keys and values) of a transformers decoder, or None if its config is unusual."
     try:
@@ -89,10 +162,13 @@ class PrefixScorer:
         eos = list(lm.eos_ids) if hasattr(lm, "eos_ids") else [self.tok.eos_token_id]
         self.pad_id = self.tok.pad_token_id if self.tok.pad_token_id is not None else eos[0]
         self.ends = {e for e in eos if e is not None} | {self.pad_id}
-        self.stats = dict(prefix_tokens=0, suffix_tokens=0, new_tokens=0, rows=0, forwards=0, max_kv_len=0, max_rows=0)
+        self.stats = dict(prefix_tokens=0, suffix_tokens=0, new_tokens=0, rows=0, forwards=0, starts=0, suffix_groups=0, compactions=0, max_kv_len=0, max_rows=0)
         if kv_budget_gb is None and self.device.type == "cpu": kv_budget_gb = 3.0
         self.kv_budget = None if kv_budget_gb is None else kv_budget_gb * 2**30
         self.kv_token_bytes = _kv_token_bytes(base)
+        # CPU only: torch's CPU flash kernel takes grouped KV heads with a mask (`enable_gqa`, torch >= 2.5); elsewhere
+        # a masked GQA call may fall back to a slower kernel, so transformers' default (`repeat_kv`) stays
+        self.gqa = self.device.type == "cpu" and tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (2, 5)
 
     def row_cap(self, max_len:int)->int:
         "Rows that may decode together when each may reach `max_len` tokens: `batch_size`, less if the KV budget says so."
@@ -119,7 +195,7 @@ class PrefixScorer:
         kw = {self.cache_kw: cache, "use_cache": True}
         if self.keep_ok: kw["logits_to_keep"] = keep
         self.stats["forwards"] += 1
-        return self.model(input_ids=ids, attention_mask=att, position_ids=pos, **kw).logits[:, -keep:]
+        with _sdpa_gqa(self.gqa): return self.model(input_ids=ids, attention_mask=att, position_ids=pos, **kw).logits[:, -keep:]
 
     def prefixes(self, P:Sequence[Sequence[int]]):
         "Run the prefixes `P` (left-padded, in batches); returns per-layer `(keys, values)` and the mask, all `len(P)` rows."
@@ -138,15 +214,13 @@ class PrefixScorer:
         kv = [(torch.cat([b[i][0] for b in kvs]), torch.cat([b[i][1] for b in kvs])) for i in range(len(kvs[0]))]
         return kv, torch.cat(atts)
 
-    def _row_cache(self, kv, patt, d:list[int]):
-        "A fresh cache holding the prefixes of drafts `d` (one row each), trimmed to the longest of them."
+    def _row_cache(self, kv, patt, d:list[int], room:int=0):
+        "A fresh cache holding the prefixes of drafts `d` (one row each), trimmed to the longest of them, with `room` free columns."
         import torch
-        from transformers import DynamicCache
         idx = torch.tensor(d, device=self.device)
         att = patt[idx]
         Lp = max(int(att.sum(-1).max()), 1)
-        cache = DynamicCache(ddp_cache_data=[(k[idx][:, :, -Lp:], v[idx][:, :, -Lp:]) for k, v in kv])
-        return cache, att[:, -Lp:]
+        return _room_cache(_room_bufs([(k[:, :, -Lp:], v[:, :, -Lp:]) for k, v in kv], idx, room), Lp), att[:, -Lp:]
 
     def _batches(self, order:list, fn):
         "Call `fn(chunk)` on consecutive chunks of `order`, halving the batch size on a CUDA out-of-memory error."
@@ -171,13 +245,26 @@ def _left_pad_cat(a, b, dim:int):
     return torch.cat([pad(a), pad(b)])
 
 @patch
-def _start(self:PrefixScorer, kv, patt, rows, chunk):
-    "Cache, mask and first next tokens for the rows `chunk`: their prefixes from `kv`, then their suffixes run."
+def _start(self:PrefixScorer, kv, patt, rows, chunk, room:int=0):
+    """Cache, mask, first next tokens and row order for the rows `chunk`: their prefixes gathered from `kv` into one
+    buffer, then their suffixes run in groups of similar length (a pad token in a suffix costs a full forward); each
+    group writes its keys/values into its own rows of the shared buffer. `room` columns stay free for decoding."""
     import torch
-    cache, att = self._row_cache(kv, patt, [rows[i][0] for i in chunk])
-    ids, satt = self._pad_left([rows[i][1] for i in chunk])
-    att = torch.cat([att, satt], 1)
-    return cache, att, self._forward(ids, att, cache, 1)[:, -1].argmax(-1)
+    groups = [[chunk[p] for p in g] for g in _length_groups([len(rows[i][1]) for i in chunk])]
+    self.stats["starts"] += 1; self.stats["suffix_groups"] += len(groups)
+    order = [i for g in groups for i in g]
+    d = torch.tensor([rows[i][0] for i in order], device=self.device)
+    pa = patt[d]
+    Lp, S = max(int(pa.sum(-1).max()), 1), len(rows[order[0]][1])  # longest prefix; longest suffix (groups: longest first)
+    bufs = _room_bufs([(k[:, :, -Lp:], v[:, :, -Lp:]) for k, v in kv], d, S + room)
+    atts, nxt, r0 = [], [], 0
+    for g in groups:  # a row: [pad][prefix][pad to the longest suffix][pad][suffix]
+        ids, satt = self._pad_left([rows[i][1] for i in g])
+        s, r1 = ids.shape[1], r0 + len(g)
+        att = torch.cat([pa[r0:r1, -Lp:], satt.new_zeros(len(g), S - s), satt], 1)
+        nxt.append(self._forward(ids, att, _room_cache(bufs, Lp + S - s, slice(r0, r1)), 1)[:, -1].argmax(-1))
+        atts.append(att); r0 = r1
+    return _room_cache(bufs, Lp + S), torch.cat(atts), torch.cat(nxt), order
 
 @patch
 def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, max_new_tokens:int, stop:list):
@@ -190,36 +277,40 @@ def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, 
     cap = self.row_cap(L)
     self.stats["max_rows"] = max(self.stats["max_rows"], min(cap, len(todo)))
     while pending or active:
-        room = cap - len(active)
-        if pending and (not active or room >= max(1, cap // 4)):  # refill in bulk: a merge copies the cache
-            new, pending = pending[:room], pending[room:]
-            c2, a2, n2 = self._start(kv, patt, rows, new)
+        live = len(active) - active.count(None)  # finished rows stay in the batch (None) until the next compaction
+        refill = pending and (not live or cap - live >= max(1, cap // 4))  # refill in bulk: a merge copies the cache
+        if len(active) > live and (refill or not live or 8 * (len(active) - live) >= len(active)):
+            keep = [j for j, i in enumerate(active) if i is not None]  # compact: drop finished rows, then the leading
+            active = [active[j] for j in keep]                        # columns that only they used
+            self.stats["compactions"] += 1
+            if not active: cache = att = nxt = None
+            else:
+                idx = torch.tensor(keep, device=self.device)
+                att, nxt = att[idx], nxt[idx]
+                t0 = int((att.sum(0) > 0).nonzero()[0])
+                for l in cache.layers: l.select(idx, t0)
+                att = att[:, t0:]
+        if refill:
+            new, pending = pending[:cap - len(active)], pending[cap - len(active):]
+            c2, a2, n2, new = self._start(kv, patt, rows, new, max_new_tokens)
             if active:
-                for l, l2 in zip(cache.layers, c2.layers):
-                    l.keys, l.values = _left_pad_cat(l.keys, l2.keys, 2), _left_pad_cat(l.values, l2.values, 2)
+                for l, l2 in zip(cache.layers, c2.layers): l.stack(l2, max_new_tokens)
                 att, nxt = _left_pad_cat(att, a2, 1), torch.cat([nxt, n2])
             else: cache, att, nxt = c2, a2, n2
             active += new
             for i in new: out[i] = []
-        done = []
         for j, (i, x) in enumerate(zip(active, nxt.tolist())):
-            if x in self.ends: done.append(j); continue
-            out[i].append(x)
-            if len(out[i]) >= max_new_tokens or (stop and any(s in self.tok.decode(out[i][-win:], skip_special_tokens=True) for s in stop)):
-                done.append(j)
-        for j in done:
-            i = active[j]
-            texts[i] = cut_at_stop(self.tok.decode(out[i], skip_special_tokens=True), stop)
-            self.stats["new_tokens"] += len(out.pop(i))
-        if done:  # drop finished rows, then the leading columns that only they used
-            gone = set(done); keep = [j for j in range(len(active)) if j not in gone]
-            active = [active[j] for j in keep]
-            if not active: cache = att = nxt = None; continue
-            idx = torch.tensor(keep, device=self.device)
-            att, nxt = att[idx], nxt[idx]
-            t0 = int((att.sum(0) > 0).nonzero()[0])
-            for l in cache.layers: l.keys, l.values = l.keys[idx][:, :, t0:], l.values[idx][:, :, t0:]
-            att = att[:, t0:]
+            if i is None: continue
+            fin = x in self.ends
+            if not fin:
+                out[i].append(x)
+                fin = len(out[i]) >= max_new_tokens or (stop and any(s in self.tok.decode(out[i][-win:], skip_special_tokens=True) for s in stop))
+            if fin:
+                texts[i] = cut_at_stop(self.tok.decode(out[i], skip_special_tokens=True), stop)
+                self.stats["new_tokens"] += len(out.pop(i))
+                active[j] = None
+        if all(i is None for i in active):
+            active, cache, att, nxt = [], None, None, None; continue
         att = torch.cat([att, att.new_ones((len(active), 1))], 1)
         self.stats["max_kv_len"] = max(self.stats["max_kv_len"], att.shape[1])
         nxt = self._forward(nxt[:, None], att, cache, 1)[:, -1].argmax(-1)
@@ -257,8 +348,8 @@ def logprobs(self:PrefixScorer, prefixes:Sequence[Sequence[int]], # Prefix token
         def run(chunk):
             chunk = [i for i in chunk if rows[i][2]]
             if not chunk: return
-            cache, att = self._row_cache(kv, patt, [rows[i][0] for i in chunk])
             ids, satt = self._pad_left([list(rows[i][1]) + list(rows[i][2]) for i in chunk])
+            cache, att = self._row_cache(kv, patt, [rows[i][0] for i in chunk], ids.shape[1])
             cmax = max(len(rows[i][2]) for i in chunk)
             logits = self._forward(ids, torch.cat([att, satt], 1), cache, cmax + 1)
             for k, i in enumerate(chunk):
