@@ -10,7 +10,7 @@ __all__ = ['LIKELIHOOD_CUE', 'MODES', 'demo_of', 'one_shot_prompts', 'judge', 'c
            'plot_scores']
 
 # %% ../nbs/07_score.ipynb #729cf706
-import math, time, inspect, statistics, functools, contextlib, weakref
+import math, os, time, inspect, statistics, functools, contextlib, weakref
 from itertools import combinations
 from typing import Sequence
 import numpy as np
@@ -212,7 +212,10 @@ class PrefixScorer:
         # a masked GQA call may fall back to a slower kernel, so transformers' default (`repeat_kv`) stays
         self.gqa = self.device.type == "cpu" and tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (2, 5)
         # the packs are a second copy of the linear weights, kept while the weights stay the same: automatic only up to 2 GiB
-        self.packed = (_can_pack(self.model) and _linear_bytes(self.model) <= 2 * 2**30) if packed is None else bool(packed) and _can_pack(self.model)
+        if packed is None:  # the environment can force it either way: ARTE_PACKED_LINEARS=0 / 1 (default auto)
+            env = os.environ.get("ARTE_PACKED_LINEARS", "auto").strip().lower()
+            packed = None if env in ("", "auto") else env not in ("0", "false", "no", "off")
+        self.packed = (_can_pack(self.model) and _linear_bytes(self.model) <= 2 * 2**30) if packed is None else packed and _can_pack(self.model)
 
     def row_cap(self, max_len:int)->int:
         "Rows that may decode together when each may reach `max_len` tokens: `batch_size`, less if the KV budget says so."

@@ -47,15 +47,28 @@ def build_drafts(task, n_drafts:int, offset:int=0)->list[dict]:
         rows.append(dict(task=task.name, qid=f"q{i % n_q}", question=q["input"], target=q["target"], strategy=kind, rationale=r))
     return rows
 
-def matmul_peak(threads:int, n:int=1024, seconds:float=2.0)->float:
-    "Measured fp32 matmul FLOP/s of an n×n torch.matmul loop with `threads` threads."
+def matmul_peaks(threads:int, n:int=1024, seconds:float=2.0)->dict:
+    """Measured fp32 FLOP/s of an n×n×n product with `threads` threads, two ways: `torch.matmul` (MKL here) and a
+    `nn.Linear`-shaped product on oneDNN-packed weights (what arte's scorer runs on a CPU); the peak is the larger."""
     import torch
     torch.set_num_threads(threads)
     a, b = torch.randn(n, n), torch.randn(n, n)
-    for _ in range(2): torch.matmul(a, b)
-    k, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds: torch.matmul(a, b); k += 1
-    return 2 * n**3 * k / (time.perf_counter() - t0)
+    def rate(f):
+        for _ in range(2): f()
+        k, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds: f(); k += 1
+        return 2 * n**3 * k / (time.perf_counter() - t0)
+    out = dict(mkl_matmul=rate(lambda: torch.matmul(a, b)))
+    try:
+        w = torch.ops.mkldnn._reorder_linear_weight(b, n)
+        out["onednn_packed_linear"] = rate(lambda: torch.ops.mkldnn._linear_pointwise(a, w, None, "none", [], ""))
+    except (AttributeError, RuntimeError): pass
+    out["peak"] = max(out.values())
+    return out
+
+def matmul_peak(threads:int, n:int=1024, seconds:float=2.0)->float:
+    "The larger of the two measured fp32 matmul rates of `matmul_peaks`."
+    return matmul_peaks(threads, n, seconds)["peak"]
 
 class PeakRSS:
     "Context manager sampling this process's RSS (MB) every 20 ms; `.peak_mb` after exit."

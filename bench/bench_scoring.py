@@ -4,18 +4,20 @@
     OMP_NUM_THREADS=1 python bench/bench_scoring.py                  # 24 drafts x 20 questions, both tasks
 
 (a) naive: `score_drafts(mode="naive")`, one `lm.generate` call per (draft, question), batch 1, whole prompt re-encoded;
-(b) generate: `mode="generate"`, batched rows, each draft's shared prefix encoded once (KV cache reuse);
+(b) generate: `mode="generate"`, batched rows, each draft's shared prefix encoded once (KV cache reuse), cache
+    written in place, linear layers on oneDNN-packed weights (CPU float32; the pack time is inside this row's time);
+(b') generate_unpacked: the same with ARTE_PACKED_LINEARS=0 (stock linear layers), to show what packing adds;
 (c) likelihood: `mode="likelihood"`, argmax of candidate-answer log-probs after the answer cue (no rationale).
 Drafts are hand-written rationales of six kinds (careful, terse, wrong steps, wrong terse, two other formats) for
 pool questions of the task (bench/_bench_common.py); the preference set is the next pool questions.
-Model FLOP/s = 2 x params x tokens processed / s (attention score FLOPs ignored), against a measured fp32
-1024x1024 matmul loop with the same thread count. Writes bench/results/bench_scoring.{json,md}.
+Model FLOP/s = 2 x params x tokens processed / s (attention score FLOPs ignored), against the faster of two measured
+fp32 1024x1024 matmul loops with the same thread count (torch.matmul, and a oneDNN-packed linear). Writes bench/results/bench_scoring.{json,md}.
 """
 import argparse, os, sys, time
 sys.path.insert(0, os.path.dirname(__file__))
 import numpy as np, torch
 from datasets import Dataset
-from _bench_common import build_drafts, matmul_peak, machine, command, save
+from _bench_common import build_drafts, matmul_peaks, machine, command, save
 from arte.models import load_model
 from arte.tasks import load_task
 from arte.score import score_drafts, mode_agreement
@@ -34,12 +36,13 @@ if a.quick: a.tasks, a.drafts, a.questions, a.max_new_tokens = "gen:boolean_expr
 torch.set_num_threads(a.threads)
 
 info = machine()
-peak = matmul_peak(a.threads)
+peaks = matmul_peaks(a.threads); peak = peaks["peak"]
 lm = load_model("arte:smollm2-135m", batch_size=a.batch_size)
 n_params = sum(p_.numel() for p_ in lm.model.parameters())
 res = dict(config=dict(vars(a), student=lm.name, params=n_params), machine=info, command=command(),
-           matmul_peak_flops=peak, tasks={})
-MODES = ("naive", "generate", "likelihood")
+           matmul_peak_flops=peak, matmul_peaks=peaks, tasks={})
+MODES = ("naive", "generate_unpacked", "generate", "likelihood")  # generate_unpacked: generate with ARTE_PACKED_LINEARS=0
+SCORE_MODE = dict(generate_unpacked="generate")
 
 def tokens(mode, st, lm_before):
     if mode == "naive": return (lm.stats["prompt_tokens"] - lm_before["prompt_tokens"]) + (lm.stats["new_tokens"] - lm_before["new_tokens"])
@@ -48,7 +51,8 @@ def tokens(mode, st, lm_before):
 md = [f"# One-shot ICL scoring: naive vs generate (prefix KV reuse) vs likelihood", "",
       f"Student {lm.name} ({n_params/1e6:.0f}M params, fp32, CPU, {a.threads} thread(s)); "
       f"{a.drafts} hand-written drafts x {a.questions} preference questions per task; max_new_tokens={a.max_new_tokens}; "
-      f"batch {a.batch_size or 'default (64)'}. Matmul peak (fp32 1024², same threads): {peak/1e9:.1f} GFLOP/s. "
+      f"batch {a.batch_size or 'default (64)'}. Matmul peak (fp32 1024², same threads): {peak/1e9:.1f} GFLOP/s, the larger of "
+      f"torch.matmul (MKL, {peaks['mkl_matmul']/1e9:.1f}) and a oneDNN-packed linear ({peaks.get('onednn_packed_linear', 0)/1e9:.1f}). "
       f"Load average at start: {info['loadavg_start']}.", "", f"Command: `{command()}`", "",
       "| task | mode | wall s | evals/s | speedup vs naive | identical answers vs naive | Spearman ŝ_r vs naive | top/bottom agree | tokens | GFLOP/s | frac. of matmul peak |",
       "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -63,7 +67,8 @@ for tname in a.tasks.split(","):
     for mode in MODES:
         st, before = {}, dict(lm.stats)
         t0 = time.perf_counter()
-        runs[mode] = score_drafts(drafts, task, lm, pref, mode=mode, max_new_tokens=a.max_new_tokens, batch_size=a.batch_size,
+        os.environ["ARTE_PACKED_LINEARS"] = "0" if mode == "generate_unpacked" else "auto"
+        runs[mode] = score_drafts(drafts, task, lm, pref, mode=SCORE_MODE.get(mode, mode), max_new_tokens=a.max_new_tokens, batch_size=a.batch_size,
                                   drafts_per_shard=a.drafts, progress=False, stats=st)
         s = time.perf_counter() - t0
         tok = tokens(mode, st, before); ev = len(drafts) * len(pref)
