@@ -32,7 +32,7 @@ class ARTEConfig:
     pool_size:int = 16 # validation pool per task (the paper's 100)
     prefset_k:int = 8 # preference-set size, top-k by IRT discrimination (the paper's 40)
     respondent_shots:list = field(default_factory=lambda: [0, 1, 2, 3]) # shot counts of the IRT respondents
-    respondents:list = field(default_factory=list) # extra `load_model` sources answering the pool (the student always does)
+    respondents:list = field(default_factory=list) # extra `load_model` sources or server URLs (`http://host:8000/v1#model`) answering the pool (the student always does)
     question_pairs:int = 4 # p: question-level DPO pairs per task (the paper's 50)
     rationale_pairs:bool = True # build rationale-level pairs (best vs worst rationale per question)
     min_margin:float = 0.0 # drop pairs whose score margin is not above this
@@ -76,9 +76,13 @@ REQUIRED = ("teacher", "student", "tasks", "seed", "rounds", "preset")
 # %% ../nbs/13_pipeline.ipynb #0fc6afbb
 _MODEL_NAMES = ("arte:tiny", "arte:smollm2-135m")
 
-def _check_model_source(src, key):
+def _check_model_source(src, key, server_ok:bool=False):
     if not isinstance(src, str) or not src.strip(): return f"'{key}' must be a model source string"
-    if src.startswith(("http://", "https://")): return None
+    if src.startswith(("http://", "https://")):
+        if server_ok: return None
+        return (f"'{key}': {src!r} is a server URL, but the {key} is trained (DPO for the teacher, LoRA SFT for the student), "
+                "which needs its weights: give a folder, a .gguf file or a Hugging Face id (a server can answer the pool "
+                "as one of the 'respondents')")
     if src.startswith("arte:"): return None if src in _MODEL_NAMES else f"'{key}': unknown embedded model {src!r} (known: {', '.join(_MODEL_NAMES)})"
     p = Path(src).expanduser()
     if p.suffix == ".gguf" or src.startswith((".", "/", "~")) or p.exists():
@@ -136,7 +140,7 @@ def check_config(d:dict, src="config")->ARTEConfig:
     for k in ("teacher", "student"):
         if k in d and (e := _check_model_source(c.__dict__[k], k)): errs.append(e)
     for i, r in enumerate(c.respondents):
-        if (e := _check_model_source(r, f"respondents[{i}]")): errs.append(e)
+        if (e := _check_model_source(r, f"respondents[{i}]", server_ok=True)): errs.append(e)
     if "tasks" in d:
         if not c.tasks: errs.append("'tasks' is empty: name at least one task")
         for t in c.tasks:
@@ -277,6 +281,10 @@ class _Models:
     def __init__(self, cfg): self.cfg, self.cache = cfg, {}
     def get(self, source:str, adapters:tuple=()):
         key = (source, tuple(str(a) for a in adapters))
+        if key not in self.cache and source.startswith(("http://", "https://")):  # an OpenAI-compatible server
+            from arte.server import ServerLM
+            url, _, model = source.partition("#")  # http://host:8000/v1#model-id; no id: the server's first model
+            self.cache[key] = ServerLM(model or None, base_url=url)
         if key not in self.cache:
             from arte.models import load_model
             lm = load_model(source, dtype=self.cfg.dtype, device=self.cfg.device, adapter=adapters[0] if len(adapters) == 1 else None)

@@ -24,7 +24,7 @@ def ans_instruction(task)->str:
 # %% ../nbs/04_prompts.ipynb #15966f4d
 QUESTION_TEMPLATE = ("{name} is a task whose description is as follows: {description}\n"
     "I will provide you {n_seeds} example questions about this task in the following. Based on these examples, "
-    "I want you to generate {k} more questions about {name} with brainstorming. You may not stick to the context, "
+    "I want you to generate {k} more {questions} about {name} with brainstorming. You may not stick to the context, "
     "but each question should be related to {name}, and its target must be the correct answer, written like the "
     "examples' targets ({hint}). The output should be like this: "
     "<Question_x><input>...</input><target>...</target></Question_x> where x is a unique number.\n\n{examples}")
@@ -40,7 +40,7 @@ def question_prompt(task, k:int=5, # How many new questions to ask for
     seeds = task.seeds if seeds is None else seeds
     examples = "\n".join(format_question(ex, i+1) for i, ex in enumerate(seeds))
     txt = QUESTION_TEMPLATE.format(name=task.name.replace("_", " "), description=task.description, n_seeds=len(seeds),
-                                   k=k, hint=task.answer_hint, examples=examples)
+                                   k=k, questions="question" if k == 1 else "questions", hint=task.answer_hint, examples=examples)
     return [{"role": "user", "content": txt}]
 
 # %% ../nbs/04_prompts.ipynb #4cec5fa6
