@@ -5,7 +5,7 @@
 Each (backend, trainer) runs in a fresh subprocess, because `import unsloth` patches transformers/trl globally and must
 come first. Both use LoRA r=16 on the attention and MLP projections, bf16, the same synthetic data (TRL
 conversational format) and the same batch and length; the first 3 steps are warm-up and excluded from the step time.
-Peak VRAM is `torch.cuda.max_memory_allocated()`. Needs a CUDA GPU and the `gpu` extra (unsloth); the plain-TRL arm
+Peak VRAM is `torch.cuda.max_memory_allocated()`. Needs a CUDA GPU and the `unsloth` extra; the plain-TRL arm
 needs only the core dependencies. Writes bench/results/bench_gpu.{json,md}.
 """
 import argparse, json, os, subprocess, sys, time
@@ -72,7 +72,7 @@ def main():
     import torch
     if not torch.cuda.is_available():
         sys.exit("bench_gpu.py needs a CUDA GPU (torch.cuda.is_available() is False here); nothing was run. "
-                 "Run it on a GPU machine with `pip install -e '.[gpu]'` for the Unsloth arm.")
+                 "Run it on a GPU machine with `pip install -e '.[unsloth]'` for the Unsloth arm.")
     from _bench_common import command, save
     import importlib.util
     backends = ["unsloth", "trl"] if a.backend == "both" else [a.backend]
