@@ -114,19 +114,26 @@ def aggregate(out, tasks, seeds, n_boot=2000)->dict:
                                          "generate": R["gen"]["generate"].get(tn, {}), "align": R["align"],
                                          "pairs": {k: v for k, v in R["pairs"].items() if k != "report"}}
             for m in TRAINED: T["train"].setdefault(m, {})[s] = R["students"].get(m, {}).get("examples", 0)
+        from collections import Counter
+        tg = Counter(it["target"] for R in runs.values() for (m, k), r in R["ev"].items() if (m, k) == ("vanilla", SHOTS[0]) for it in r["items"])
+        T["targets"] = dict(tg); T["majority_rate"] = max(tg.values()) / sum(tg.values()) if tg else None
         for k in SHOTS:
             for m in METHODS:
-                per, pooled = {}, []
+                per, pooled, preds = {}, [], []
                 for s, R in runs.items():
                     r = R["ev"].get((m, k))
                     if r is None: continue
                     c = [it["correct"] for it in r["items"]]
                     per[s] = {"acc": float(np.mean(c)), "ci": r["ci"], "n": len(c), "parse_rate": r.get("parse_rate")}
-                    pooled += c
+                    pooled += c; preds += [it["pred"] for it in r["items"]]
                 if not per: continue
+                from collections import Counter
+                top = Counter(p for p in preds if p is not None).most_common(1)
                 T["acc"][f"{m}|{k}"] = {"per_seed": per, "mean": float(np.mean([v["acc"] for v in per.values()])),
                                         "pooled": float(np.mean(pooled)), "pooled_ci": list(bootstrap_ci(pooled, n_boot=n_boot, seed=0)),
-                                        "n_pooled": len(pooled)}
+                                        "n_pooled": len(pooled), "parse_rate": float(np.mean([p is not None for p in preds])),
+                                        "answers": dict(Counter("none" if p is None else str(p) for p in preds)),
+                                        "top_answer": [top[0][0], top[0][1] / len(preds)] if top else None}
             for a, b in (("arte", "original_teacher"), ("arte", "vanilla"), ("original_teacher", "vanilla")):
                 per, xa, xb = {}, [], []
                 for s, R in runs.items():
@@ -178,15 +185,18 @@ def markdown(res:dict, seeds)->list[str]:
           "the last two rows are paired differences over the same items.", ""] + summary(res) + ["", "## Per task", ""]
     for tn, T in res["tasks"].items():
         ss = T["seeds"]
+        tgt = ", ".join(f"{a} {n}" for a, n in sorted(T["targets"].items(), key=lambda kv: -kv[1])[:6])
         md += [f"### {tn} ({len(ss)} seeds: {', '.join(map(str, ss))})", "",
-               "| method | shots | " + " | ".join(f"seed {s} acc [95% CI]" for s in ss) + " | mean over seeds | pooled acc [95% CI] (n) |",
-               "|---|---|" + "---|" * len(ss) + "---|---|"]
+               f"Pooled test targets: {tgt}" + (f" (always answering the most common one scores {T['majority_rate']:.3f})." if T.get("majority_rate") else "."), "",
+               "| method | shots | " + " | ".join(f"seed {s} acc [95% CI]" for s in ss) + " | mean over seeds | pooled acc [95% CI] (n) | parsed | answers (pooled) |",
+               "|---|---|" + "---|" * len(ss) + "---|---|---|---|"]
         for k in SHOTS:
             for m in METHODS:
                 A = T["acc"].get(f"{m}|{k}")
-                if A is None: md.append(f"| {m} | {k} | " + " | ".join("not trained" for _ in ss) + " | - | - |"); continue
+                if A is None: md.append(f"| {m} | {k} | " + " | ".join("not trained" for _ in ss) + " | - | - | - | - |"); continue
                 cells = [f"{A['per_seed'][s]['acc']:.3f} {ci(A['per_seed'][s]['ci'])}" if s in A["per_seed"] else "-" for s in ss]
-                md.append(f"| {m} | {k} | " + " | ".join(cells) + f" | {A['mean']:.3f} | {A['pooled']:.3f} {ci(A['pooled_ci'])} ({A['n_pooled']}) |")
+                ans = ", ".join(f"{a} {n}" for a, n in sorted(A["answers"].items(), key=lambda kv: -kv[1]))
+                md.append(f"| {m} | {k} | " + " | ".join(cells) + f" | {A['mean']:.3f} | {A['pooled']:.3f} {ci(A['pooled_ci'])} ({A['n_pooled']}) | {A['parse_rate']:.2f} | {ans} |")
         md += ["", "| paired difference | shots | " + " | ".join(f"seed {s} [95% CI]" for s in ss) + " | pooled [95% CI] (n) | P(>0) |",
                "|---|---|" + "---|" * len(ss) + "---|---|"]
         for k in SHOTS:
