@@ -10,12 +10,13 @@ __all__ = ['LIKELIHOOD_CUE', 'MODES', 'demo_of', 'one_shot_prompts', 'judge', 'c
            'plot_scores']
 
 # %% ../nbs/07_score.ipynb #729cf706
-import math, os, time, inspect, statistics, functools, contextlib, weakref
+import math, os, time, inspect, statistics, functools, contextlib
 from itertools import combinations
 from typing import Sequence
 import numpy as np
 from tqdm.auto import tqdm
 from .core import *
+from .models import want_packed, packed_linears
 from .prompts import student_prompt, STUDENT_STOP, close_answer
 from .prefset import split_half_reliability, min_resolvable_gap
 
@@ -129,45 +130,6 @@ def _sdpa_gqa(on:bool):
             if old is None: os.environ.pop("TRANSFORMERS_SDPA_FORCE_GQA", None)
             else: os.environ["TRANSFORMERS_SDPA_FORCE_GQA"] = old
 
-_PACKS = weakref.WeakKeyDictionary()  # nn.Linear -> (weight version, data pointer, oneDNN-packed weight)
-
-def _can_pack(model)->bool:
-    "Can `model`'s linear layers run on oneDNN-packed weights here (CPU, float32, a torch with the mkldnn linear ops)?"
-    import torch
-    try: p = next(model.parameters())
-    except StopIteration: return False
-    return (p.device.type == "cpu" and p.dtype == torch.float32 and torch.backends.mkldnn.is_available()
-            and hasattr(torch.ops.mkldnn, "_reorder_linear_weight") and hasattr(torch.ops.mkldnn, "_linear_pointwise"))
-
-def _linear_bytes(model)->int:
-    import torch
-    return sum(m.weight.numel() * m.weight.element_size() for m in model.modules() if type(m) is torch.nn.Linear)
-
-def _packed_forward(x, w, b):
-    import torch
-    return torch.ops.mkldnn._linear_pointwise(x, w, b, "none", [], "")
-
-@contextlib.contextmanager
-def _packed_linears(model, on:bool, hint:int=64):
-    """Run every `nn.Linear` of `model` on a oneDNN-packed copy of its weight while inside (CPU, float32). The packs are
-    cached per layer and remade when the weight changes; the layers are restored on exit."""
-    if not on: yield; return
-    import torch
-    done = []
-    try:
-        for m in model.modules():
-            if type(m) is not torch.nn.Linear: continue
-            w, old = m.weight, _PACKS.get(m)
-            key = (w._version, w.data_ptr())
-            if old is None or old[:2] != key:
-                old = key + (torch.ops.mkldnn._reorder_linear_weight(w.detach(), hint),); _PACKS[m] = old
-            b = None if m.bias is None else m.bias.detach()
-            m.forward = functools.partial(_packed_forward, w=old[2], b=b)
-            done.append(m)
-        yield
-    finally:
-        for m in done: del m.forward
-
 def _length_groups(lens:Sequence[int], tol:float=0.15)->list[list[int]]:
     "Positions of `lens`, longest first, cut into runs where no length is more than `tol` shorter than its run's longest."
     order, groups = sorted(range(len(lens)), key=lambda p: (-lens[p], p)), []
@@ -191,7 +153,7 @@ class PrefixScorer:
     def __init__(self, lm, # An in-process LM with `.model` and `.tok` (e.g. `arte.models.HFLM`)
                  batch_size:int|None=None, # Rows decoding together; default 64, or `lm.batch_size` if larger (halved on CUDA OOM)
                  kv_budget_gb:float|None=None, # Cap on the rows' KV cache; default 3 GiB on CPU, none on GPU (OOM halving there)
-                 packed:bool|None=None, # Linear layers on oneDNN-packed weights (CPU, float32); None: if their weights fit in 2 GiB
+                 packed:bool|None=None, # Linear layers on oneDNN-packed weights (CPU, float32); None: `want_packed`'s choice
                 ):
         import torch
         self.lm, self.model, self.tok = lm, lm.model, lm.tok
@@ -211,11 +173,7 @@ class PrefixScorer:
         # CPU only: torch's CPU flash kernel takes grouped KV heads with a mask (`enable_gqa`, torch >= 2.5); elsewhere
         # a masked GQA call may fall back to a slower kernel, so transformers' default (`repeat_kv`) stays
         self.gqa = self.device.type == "cpu" and tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (2, 5)
-        # the packs are a second copy of the linear weights, kept while the weights stay the same: automatic only up to 2 GiB
-        if packed is None:  # the environment can force it either way: ARTE_PACKED_LINEARS=0 / 1 (default auto)
-            env = os.environ.get("ARTE_PACKED_LINEARS", "auto").strip().lower()
-            packed = None if env in ("", "auto") else env not in ("0", "false", "no", "off")
-        self.packed = (_can_pack(self.model) and _linear_bytes(self.model) <= 2 * 2**30) if packed is None else packed and _can_pack(self.model)
+        self.packed = want_packed(self.model, packed)  # oneDNN-packed linear weights on a CPU (arte.models)
 
     def row_cap(self, max_len:int)->int:
         "Rows that may decode together when each may reach `max_len` tokens: `batch_size`, less if the KV budget says so."
@@ -371,7 +329,7 @@ def generate(self:PrefixScorer, prefixes:Sequence[Sequence[int]], # Prefix token
     stop = [s for s in (stop or []) if s]
     texts, oom = [None] * len(rows), _oom_types()
     if max_new_tokens < 1 or not rows: return [""] * len(rows)
-    with torch.inference_mode(), _packed_linears(self.model, self.packed, self.batch_size):
+    with torch.inference_mode(), packed_linears(self.model, self.packed, self.batch_size):
         kv, patt = self.prefixes(prefixes)
         while True:  # rows in order of decreasing prompt length; on CUDA OOM, halve the batch and go on with the rest
             todo = sorted((i for i in range(len(rows)) if texts[i] is None), key=lambda i: (-len(prefixes[rows[i][0]]) - len(rows[i][1]), i))
@@ -389,7 +347,7 @@ def logprobs(self:PrefixScorer, prefixes:Sequence[Sequence[int]], # Prefix token
     "Summed log-probability of each row's continuation after its prefix + suffix."
     import torch
     res = [0.0] * len(rows)
-    with torch.inference_mode(), _packed_linears(self.model, self.packed, self.batch_size):
+    with torch.inference_mode(), packed_linears(self.model, self.packed, self.batch_size):
         kv, patt = self.prefixes(prefixes)
         order = sorted(range(len(rows)), key=lambda i: (-len(prefixes[rows[i][0]]) - len(rows[i][1]) - len(rows[i][2]), i))
         def run(chunk):

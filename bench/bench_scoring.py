@@ -3,7 +3,8 @@
     OMP_NUM_THREADS=1 python bench/bench_scoring.py --quick          # bool, 6 drafts x 8 questions, 48 new tokens; ~4 min on 2 idle cores
     OMP_NUM_THREADS=1 python bench/bench_scoring.py                  # 24 drafts x 20 questions, both tasks
 
-(a) naive: `score_drafts(mode="naive")`, one `lm.generate` call per (draft, question), batch 1, whole prompt re-encoded;
+(a) naive: `score_drafts(mode="naive")`, one `lm.generate` call per (draft, question), batch 1, whole prompt re-encoded,
+    on the stock transformers layers (ARTE_PACKED_LINEARS=0: arte's HFLM would otherwise pack them too, ~1.3x);
 (b) generate: `mode="generate"`, batched rows, each draft's shared prefix encoded once (KV cache reuse), cache
     written in place, linear layers on oneDNN-packed weights (CPU float32; the pack time is inside this row's time);
 (b') generate_unpacked: the same with ARTE_PACKED_LINEARS=0 (stock linear layers), to show what packing adds;
@@ -67,7 +68,7 @@ for tname in a.tasks.split(","):
     for mode in MODES:
         st, before = {}, dict(lm.stats)
         t0 = time.perf_counter()
-        os.environ["ARTE_PACKED_LINEARS"] = "0" if mode == "generate_unpacked" else "auto"
+        os.environ["ARTE_PACKED_LINEARS"] = "0" if mode in ("naive", "generate_unpacked") else "auto"  # naive: stock layers
         runs[mode] = score_drafts(drafts, task, lm, pref, mode=SCORE_MODE.get(mode, mode), max_new_tokens=a.max_new_tokens, batch_size=a.batch_size,
                                   drafts_per_shard=a.drafts, progress=False, stats=st)
         s = time.perf_counter() - t0
