@@ -156,7 +156,7 @@ def packed_linears(model, # A torch model
     done = []
     try:
         for m in model.modules():
-            if type(m) is not torch.nn.Linear: continue
+            if type(m) is not torch.nn.Linear or "forward" in vars(m): continue  # not a Linear, or patched (nested use)
             w, old = m.weight, _PACKS.get(m)
             if old is None or old[0]() is not w or old[1] != w._version:
                 old = (weakref.ref(w), w._version, torch.ops.mkldnn._reorder_linear_weight(w.detach(), hint)); _PACKS[m] = old
