@@ -86,10 +86,13 @@ def _room_layer_class():
             self.n += t; self._view()
             return self.keys, self.values
         def select(self, idx, start:int=0):
-            "Keep the batch rows `idx` (increasing) and the columns from `start` on, moving rows up in place; the room stays."
-            for p, j in enumerate(idx.tolist()):  # p <= j: a row is moved before its slot is overwritten
-                if p != j: self.kb[p].copy_(self.kb[j]); self.vb[p].copy_(self.vb[j])
-            self.kb, self.vb = self.kb[:len(idx), :, start:], self.vb[:len(idx), :, start:]
+            "Keep the batch rows `idx` and the columns from `start` on (the room stays); increasing rows move up in place."
+            ix = idx.tolist()
+            if all(a < b for a, b in zip(ix, ix[1:])):
+                for p, j in enumerate(ix):  # p <= j: a row is moved before its slot is overwritten
+                    if p != j: self.kb[p].copy_(self.kb[j]); self.vb[p].copy_(self.vb[j])
+                self.kb, self.vb = self.kb[:len(ix), :, start:], self.vb[:len(ix), :, start:]
+            else: self.kb, self.vb = self.kb.index_select(0, idx)[:, :, start:], self.vb.index_select(0, idx)[:, :, start:]
             self.n -= start; self._view()
         def stack(self, other, room:int=0):
             "Append `other`'s rows below ours, the shorter side left-padded with zeros (masked columns), with `room` free columns."
@@ -121,7 +124,6 @@ def _room_cache(bufs, n:int, rows:slice=slice(None)):
 @contextlib.contextmanager
 def _sdpa_gqa(on:bool):
     "Let transformers' SDPA path pass `enable_gqa=True` with a mask instead of copying keys/values per head group (`repeat_kv`)."
-    import os
     old = os.environ.get("TRANSFORMERS_SDPA_FORCE_GQA")
     if on: os.environ["TRANSFORMERS_SDPA_FORCE_GQA"] = "1"
     try: yield
