@@ -86,10 +86,11 @@ def _room_layer_class():
             self.n += t; self._view()
             return self.keys, self.values
         def select(self, idx, start:int=0):
-            "Keep the batch rows `idx` and the columns from `start` on (the room stays); increasing rows move up in place."
+            """Keep the batch rows `idx` and the columns from `start` on (the room stays). Where every kept row either stays
+            or comes from beyond the kept range (as when a finished row's slot takes the last row), rows move in place."""
             ix = idx.tolist()
-            if all(a < b for a, b in zip(ix, ix[1:])):
-                for p, j in enumerate(ix):  # p <= j: a row is moved before its slot is overwritten
+            if len(set(ix)) == len(ix) and all(j == p or j >= len(ix) for p, j in enumerate(ix)):
+                for p, j in enumerate(ix):  # a source beyond the kept range is never a destination
                     if p != j: self.kb[p].copy_(self.kb[j]); self.vb[p].copy_(self.vb[j])
                 self.kb, self.vb = self.kb[:len(ix), :, start:], self.vb[:len(ix), :, start:]
             else: self.kb, self.vb = self.kb.index_select(0, idx)[:, :, start:], self.vb.index_select(0, idx)[:, :, start:]
@@ -287,8 +288,10 @@ def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, 
         live = len(active) - active.count(None)  # finished rows stay in the batch (None) until the next compaction
         refill = pending and (not live or cap - live >= max(1, cap // 4))  # refill in bulk: a merge copies the cache
         if len(active) > live and (refill or not live or 8 * (len(active) - live) >= len(active)):
-            keep = [j for j, i in enumerate(active) if i is not None]  # compact: drop finished rows, then the leading
-            active = [active[j] for j in keep]                        # columns that only they used
+            n = live  # compact: the last rows fill the finished rows' slots, then drop the leading columns only they used
+            keep = list(range(n))
+            for h, m in zip([j for j in range(n) if active[j] is None], [j for j in range(n, len(active)) if active[j] is not None]): keep[h] = m
+            active = [active[j] for j in keep]
             self.stats["compactions"] += 1
             if not active: cache = att = nxt = None
             else:

@@ -107,7 +107,7 @@ for tname in a.tasks.split(","):
             o.update(score_r_mean=round(float(np.mean(runs[mode]["score_r"])), 4),
                      parse_fail=round(sum(x is None for pp in runs[mode]["predictions"] for x in pp) / o["evals"], 4))
         md.append(f"| {task.name} | {mode} | {o['wall_s']} | {o['evals_per_s']} | {o['speedup_vs_naive']}x | {o['answer_agreement_vs_naive']:.3f} | "
-                  f"{o['spearman_vs_naive']} | {f2(o['top_bottom_agreement'])} | {o['tokens']} | {o['model_flops_per_s']/1e9:.2f} | {o['fraction_of_matmul_peak']:.3f} |")
+                  f"{'—' if o['spearman_vs_naive'] is None else o['spearman_vs_naive']} | {f2(o['top_bottom_agreement'])} | {o['tokens']} | {o['model_flops_per_s']/1e9:.2f} | {o['fraction_of_matmul_peak']:.3f} |")
     out["score_r"] = {m: list(runs[m]["score_r"]) for m in MODES if not (sample and m == "naive")}
     if sample: out["naive_sample"] = [list(x) for x in sample]
     out["strategies"] = list(drafts["strategy"])
@@ -125,7 +125,7 @@ for mode in MODES:  # per mode over all tasks (the top-level keys the issue asks
 all_tok = sum(t["tok"] for t in tot.values()); all_s = sum(t["s"] for t in tot.values())
 res["fraction_of_matmul_peak"] = round(2 * n_params * all_tok / all_s / peak, 4)
 md += ["", "| mode (all tasks) | evals/s | speedup vs naive | identical answers | Spearman ŝ_r | top/bottom | frac. of matmul peak |", "|---|---|---|---|---|---|---|"]
-md += [f"| {m} | {res[m]['evals_per_s']} | {res[m]['speedup_vs_naive']}x | {res[m]['answer_agreement_vs_naive']:.3f} | {res[m]['spearman_vs_naive']} | "
+md += [f"| {m} | {res[m]['evals_per_s']} | {res[m]['speedup_vs_naive']}x | {res[m]['answer_agreement_vs_naive']:.3f} | {'—' if res[m]['spearman_vs_naive'] is None else res[m]['spearman_vs_naive']} | "
        f"{f2(res[m]['top_bottom_agreement'])} | {res[m]['fraction_of_matmul_peak']:.3f} |" for m in MODES]
 md += ["", f"Overall fraction of matmul peak: {res['fraction_of_matmul_peak']:.3f}. Evals = (draft, question) one-shot student "
        "evaluations; tokens = prompt + generated tokens actually run through the model (likelihood: prefix + suffix + candidate "
