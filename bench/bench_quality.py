@@ -8,10 +8,13 @@ the embedded default model (arte:smollm2-135m) as teacher and student, from `art
     # two launchers with the same arguments share the runs (each claims a folder before running it; each `arte run`
     # uses one thread), and --tasks / --seeds pick a subset:
     OMP_NUM_THREADS=1 python bench/bench_quality.py --run --out /work/runs/quality --tasks gen:boolean_expressions --seeds 1 2
-    # smoke test of the whole path in < 5 min (about 1 min on 2 cores): the same fields from 2 tasks x 3 seeds of
-    # the `tiny` preset on the random-weight `arte:tiny` model, run in-process in a temporary folder (numbers are
-    # meaningless); writes bench/results/bench_quality_quick.{md,json} and leaves the real results alone:
-    OMP_NUM_THREADS=1 python bench/bench_quality.py --quick
+    # < 5 min: with finished run folders under --out, --quick only aggregates them (no model runs, a few seconds:
+    # exactly the fields of the full table); without any, it runs 2 tasks x 3 seeds of the `tiny` preset on the
+    # random-weight `arte:tiny` model in-process in a temporary folder (~40 s on 2 cores; a smoke test of the whole
+    # path whose numbers are meaningless: the random model drafts no valid question, so no student is trained and
+    # the trained-student fields come out empty). Either way it writes bench/results/bench_quality_quick.{md,json}
+    # and leaves the committed results alone:
+    OMP_NUM_THREADS=1 python bench/bench_quality.py --quick --out /work/runs/quality
 
 Each run folder is OUT/<task>-s<seed>/ and holds quality.toml: bench/quality_smollm.toml (or --config) with `tasks`
 and `seed` replaced. With --run, each `arte run` goes through `/usr/bin/time -v` (written to OUT/<task>-s<seed>/time.txt).
@@ -262,11 +265,13 @@ if __name__ == "__main__":
     p.add_argument("--tasks", nargs="+", default=TASKS); p.add_argument("--seeds", nargs="+", type=int, default=SEEDS)
     p.add_argument("--run", action="store_true", help="launch `arte run` for each task x seed without metrics.json")
     p.add_argument("--no-save", action="store_true", help="print the table only")
-    p.add_argument("--quick", action="store_true", help="tiny in-process smoke runs (arte:tiny, preset tiny) in a temp folder")
+    p.add_argument("--quick", action="store_true", help="< 5 min: aggregate the finished folders only, or (none) tiny arte:tiny smoke runs")
     a = p.parse_args()
     t0 = time.time()
-    if a.quick: a.out = quick(a.tasks, a.seeds)
-    elif a.run:
+    finished = [run_dir(a.out, t, s) for t in a.tasks for s in a.seeds if (run_dir(a.out, t, s)/"metrics.json").exists()]
+    smoke = a.quick and not finished   # --quick with nothing to aggregate: the arte:tiny smoke runs
+    if smoke: a.out = quick(a.tasks, a.seeds)
+    elif a.run and not a.quick:
         # seed-major order; a run folder is claimed with an atomic mkdir of <folder>/.running, so two launchers with
         # the same arguments (e.g. in two terminals, one `arte run` each) share the work without running a folder twice
         for s in a.seeds:
@@ -280,12 +285,12 @@ if __name__ == "__main__":
                 finally: (d/".running").rmdir()
                 if rc: print(f"[bench_quality] {d}: arte run exited {rc}", file=sys.stderr)
     res = aggregate(a.out, a.tasks, a.seeds)
-    base = Path(a.config).read_text() if not a.quick else "(quick: arte:tiny, preset tiny)"
+    base = Path(a.config).read_text() if not smoke else "(quick smoke runs: arte:tiny, preset tiny)"
     res.update(command=command(), machine=machine(), out=str(a.out), config=base, tasks_sources=a.tasks, seeds=a.seeds,
-               seconds=round(time.time() - t0, 1), quick=a.quick)
-    md = ["# Quality: the round-1 table, " + ("QUICK smoke test (arte:tiny, preset tiny; numbers meaningless)" if a.quick else "arte:smollm2-135m as teacher and student"), "",
-          f"Command: `{command()}`", "", f"Run folders: {a.out}/<task>-s<seed>; {'' if a.quick else 'each ran `arte run <folder>/quality.toml --out <folder>` (bench_quality.py --run) under /usr/bin/time -v; '}"
+               seconds=round(time.time() - t0, 1), quick=a.quick, smoke=smoke)
+    md = ["# Quality: the round-1 table, " + ("QUICK smoke test (arte:tiny, preset tiny; numbers meaningless)" if smoke else "arte:smollm2-135m as teacher and student"), "",
+          f"Command: `{command()}`", "", f"Run folders: {a.out}/<task>-s<seed>; {'' if smoke else 'each ran `arte run <folder>/quality.toml --out <folder>` (bench_quality.py --run) under /usr/bin/time -v; '}"
           f"machine: {res['machine']['cores']} cores, torch {res['machine']['torch']}.", ""] + markdown(res, a.seeds)
-    md += ["", "## Config", "", f"`{a.config}`" + (f", with per-task overrides {TASK_OVERRIDES}" if not a.quick else "") + ":", "", "```toml", base.strip(), "```"]
+    md += ["", "## Config", "", f"`{a.config}`" + (f", with per-task overrides {TASK_OVERRIDES}" if not smoke else "") + ":", "", "```toml", base.strip(), "```"]
     if a.no_save: print("\n".join(md))
     else: save("bench_quality_quick" if a.quick else "bench_quality", res, md)
