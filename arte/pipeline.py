@@ -258,7 +258,12 @@ class Run:
                 self.log.info(f"{name}{f' (round {round})' if round else ''}: skipped, finished earlier with the same key {key}")
                 self.records.append(rec); return rec
             sf.unlink()
+        began = d/"_stage_key.json"  # the key the work in this folder (finished or half done) was started for
+        if d.exists() and any(d.iterdir()) and (load_json(began).get("key") if began.exists() else None) != key:
+            self.log.info(f"{name}{f' (round {round})' if round else ''}: clearing work started with another key")
+            shutil.rmtree(d)  # its shards were made for other inputs (e.g. a teacher with another adapter): never reuse them
         d.mkdir(parents=True, exist_ok=True)
+        save_json(began, dict(key=key))
         self.log.info(f"{name}{f' (round {round})' if round else ''}: running (key {key})")
         t0 = time.time()
         with _PeakMem() as pm: summary = fn(d) or {}
