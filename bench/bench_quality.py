@@ -167,20 +167,14 @@ def summary(res:dict)->list[str]:
     "The round-1 table: per method, task and shot count, the pooled accuracy with its 95% CI and the per-seed accuracies."
     ts = list(res["tasks"])
     md = ["| method | " + " | ".join(f"{t} {k}-shot" for t in ts for k in SHOTS) + " |", "|---|" + "---|" * (len(ts) * len(SHOTS))]
+    def cells(get, fmt, missing): return [missing if (X := get(t, k)) is None else fmt(X) for t in ts for k in SHOTS]
+    def per(X, key, f): return " / ".join(f.format(X["per_seed"][s][key]) for s in sorted(X["per_seed"]))
     for m in METHODS:
-        cells = []
-        for t in ts:
-            for k in SHOTS:
-                A = res["tasks"][t]["acc"].get(f"{m}|{k}")
-                cells.append("not trained" if A is None else f"{A['pooled']:.3f} {ci(A['pooled_ci'])} (" + " / ".join(f"{A['per_seed'][s]['acc']:.2f}" for s in sorted(A['per_seed'])) + ")")
-        md.append(f"| {m} | " + " | ".join(cells) + " |")
+        md.append(f"| {m} | " + " | ".join(cells(lambda t, k: res["tasks"][t]["acc"].get(f"{m}|{k}"), lambda A:
+                  f"{A['pooled']:.3f} {ci(A['pooled_ci'])} ({per(A, 'acc', '{:.2f}')})", "not trained")) + " |")
     for a, b in (("arte", "original_teacher"), ("arte", "vanilla")):
-        cells = []
-        for t in ts:
-            for k in SHOTS:
-                D = res["tasks"][t]["diff"].get(f"{a}-{b}|{k}")
-                cells.append("-" if D is None else f"{D['pooled']['diff']:+.3f} {ci(D['pooled']['ci'])} (" + " / ".join(f"{D['per_seed'][s]['diff']:+.2f}" for s in sorted(D['per_seed'])) + ")")
-        md.append(f"| {a} − {b} (paired) | " + " | ".join(cells) + " |")
+        md.append(f"| {a} − {b} (paired) | " + " | ".join(cells(lambda t, k: res["tasks"][t]["diff"].get(f"{a}-{b}|{k}"), lambda D:
+                  f"{D['pooled']['diff']:+.3f} {ci(D['pooled']['ci'])} ({per(D, 'diff', '{:+.2f}')})", "-")) + " |")
     return md
 
 def markdown(res:dict, seeds)->list[str]:
