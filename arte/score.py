@@ -222,13 +222,18 @@ class PrefixScorer:
         kv = [(torch.cat([b[i][0] for b in kvs]), torch.cat([b[i][1] for b in kvs])) for i in range(len(kvs[0]))]
         return kv, torch.cat(atts)
 
-    def _row_cache(self, kv, patt, d:list[int], room:int=0):
-        "A fresh cache holding the prefixes of drafts `d` (one row each), trimmed to the longest of them, with `room` free columns."
+    def _row_bufs(self, kv, patt, d:list[int], room:int=0):
+        "Per-layer buffers holding the prefixes of drafts `d` (one row each), trimmed to the longest of them, with `room` free columns; their mask; that length."
         import torch
         idx = torch.tensor(d, device=self.device)
         att = patt[idx]
         Lp = max(int(att.sum(-1).max()), 1)
-        return _room_cache(_room_bufs([(k[:, :, -Lp:], v[:, :, -Lp:]) for k, v in kv], idx, room), Lp), att[:, -Lp:]
+        return _room_bufs([(k[:, :, -Lp:], v[:, :, -Lp:]) for k, v in kv], idx, room), att[:, -Lp:], Lp
+
+    def _row_cache(self, kv, patt, d:list[int], room:int=0):
+        "A fresh cache holding the prefixes of drafts `d` (see `_row_bufs`), and its mask."
+        bufs, att, Lp = self._row_bufs(kv, patt, d, room)
+        return _room_cache(bufs, Lp), att
 
     def _batches(self, order:list, fn):
         "Call `fn(chunk)` on consecutive chunks of `order`, halving the batch size on a CUDA out-of-memory error."
@@ -261,15 +266,13 @@ def _start(self:PrefixScorer, kv, patt, rows, chunk, room:int=0):
     groups = [[chunk[p] for p in g] for g in _length_groups([len(rows[i][1]) for i in chunk])]
     self.stats["starts"] += 1; self.stats["suffix_groups"] += len(groups)
     order = [i for g in groups for i in g]
-    d = torch.tensor([rows[i][0] for i in order], device=self.device)
-    pa = patt[d]
-    Lp, S = max(int(pa.sum(-1).max()), 1), len(rows[order[0]][1])  # longest prefix; longest suffix (groups: longest first)
-    bufs = _room_bufs([(k[:, :, -Lp:], v[:, :, -Lp:]) for k, v in kv], d, S + room)
+    S = len(rows[order[0]][1])  # the longest suffix (groups: longest first)
+    bufs, pa, Lp = self._row_bufs(kv, patt, [rows[i][0] for i in order], S + room)
     atts, nxt, r0 = [], [], 0
     for g in groups:  # a row: [pad][prefix][pad to the longest suffix][pad][suffix]
         ids, satt = self._pad_left([rows[i][1] for i in g])
         s, r1 = ids.shape[1], r0 + len(g)
-        att = torch.cat([pa[r0:r1, -Lp:], satt.new_zeros(len(g), S - s), satt], 1)
+        att = torch.cat([pa[r0:r1], satt.new_zeros(len(g), S - s), satt], 1)
         nxt.append(self._forward(ids, att, _room_cache(bufs, Lp + S - s, slice(r0, r1)), 1)[:, -1].argmax(-1))
         atts.append(att); r0 = r1
     return _room_cache(bufs, Lp + S), torch.cat(atts), torch.cat(nxt), order
