@@ -133,7 +133,82 @@ def _sdpa_gqa(on:bool):
             if old is None: os.environ.pop("TRANSFORMERS_SDPA_FORCE_GQA", None)
             else: os.environ["TRANSFORMERS_SDPA_FORCE_GQA"] = old
 
-def _length_groups(lens:Sequence[int], tol:float=0.15)->list[list[int]]:
+def _first_used(att)->int:
+    "The first column of the mask `att` that some row uses (0 if none does)."
+    used = att.any(0).nonzero()
+    return int(used[0]) if len(used) else 0
+
+def _attn_name(model)->str|None:
+    cfg = model.config.get_text_config(decoder=True) if hasattr(model.config, "get_text_config") else model.config
+    return getattr(cfg, "_attn_implementation", None)
+
+class _SharedPrefixAttention:
+    """Attention for rows whose keys/values are their draft's prefix (held here, one copy per draft) followed by the
+    row's own suffix and generated tokens (in the cache). Per layer, the prefix part runs once per draft (the queries of
+    all its rows in one matmul), the own part per row; the two softmaxes merge by their maxima and sums. Attention over
+    the concatenation, up to float rounding. Installed over transformers' `sdpa` function by `PrefixScorer._shared`;
+    any other model's call, or a call before `use`, goes to `fallback`."""
+    def __init__(self, model, kv, # Per layer `(keys, values)` of the prefixes, `(drafts, kv heads, length, head dim)`
+                 patt, # The prefixes' attention mask, left-padded
+                 fallback):
+        self.kv, self.patt, self.fallback = kv, patt.bool(), fallback
+        self.mods, self.d, self.u = {id(m) for m in model.modules()}, None, None
+
+    def use(self, d):
+        "Tell the next forward passes the draft of each batch row (a LongTensor)."
+        import torch
+        if d is None: self.d = None; return
+        if self.d is not None and self.d.shape == d.shape and torch.equal(self.d, d): return
+        self.d = d
+        u, inv = torch.unique(d, return_inverse=True)
+        cnt = torch.bincount(inv, minlength=len(u))
+        j = torch.empty_like(inv)  # each row's slot among its draft's rows
+        j[torch.argsort(inv, stable=True)] = torch.arange(len(d), device=d.device) - torch.repeat_interleave(cnt.cumsum(0) - cnt, cnt)
+        self.inv, self.j, self.R = inv, j, int(cnt.max())
+        if self.u is None or not torch.equal(self.u, u):  # other drafts: their prefixes, trimmed to the longest, gathered lazily
+            self.u, pm = u, self.patt.index_select(0, u)
+            pm = pm[:, _first_used(pm):]
+            self.pmask = torch.zeros(pm.shape, device=pm.device).masked_fill_(~pm, torch.finfo(torch.float32).min)[:, None, None]
+            self.kvu = {}
+
+    def _prefix(self, l:int):
+        if l not in self.kvu:
+            n, (k, v) = self.pmask.shape[-1], self.kv[l]
+            pick = (lambda t: t[:, :, -n:]) if len(self.u) == len(k) else (lambda t: t[:, :, -n:].index_select(0, self.u))
+            self.kvu[l] = pick(k), pick(v)
+        return self.kvu[l]
+
+    def __call__(self, module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kw):
+        import torch
+        if self.d is None or id(module) not in self.mods or query.shape[0] != len(self.d):
+            return self.fallback(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kw)
+        bad = [k for k in ("softcap", "sliding_window", "s_aux", "position_bias") if kw.get(k) is not None]
+        if bad: raise NotImplementedError(f"shared-prefix attention does not support {bad}; use PrefixScorer(..., shared_prefix=False)")
+        B, H, q, D = query.shape; Hk = key.shape[1]; G, L = H // Hk, key.shape[2]
+        sc, neg = (scaling if scaling is not None else D ** -0.5), torch.finfo(torch.float32).min
+        kp, vp = self._prefix(module.layer_idx)
+        U, R = len(self.u), self.R
+        qg = query.new_zeros(U, R, H, q, D); qg[self.inv, self.j] = query  # queries grouped by draft
+        qg = qg.view(U, R, Hk, G * q, D).transpose(1, 2).reshape(U, Hk, R * G * q, D)
+        s = torch.matmul(qg, kp.transpose(-1, -2)).float().mul_(sc).add_(self.pmask)
+        mp = s.amax(-1, keepdim=True); s = s.sub_(mp).exp_(); lp = s.sum(-1, keepdim=True)
+        op = torch.matmul(s.to(vp.dtype), vp).float()
+        back = lambda x: x.view(U, Hk, R, G * q, x.shape[-1]).transpose(1, 2)[self.inv, self.j]  # (B, Hk, G*q, .)
+        op, mp, lp = back(op), back(mp), back(lp)
+        s = torch.matmul(query.reshape(B, Hk, G * q, D), key.transpose(-1, -2)).float().mul_(sc)  # own part (B, Hk, G*q, L)
+        m = attention_mask
+        if m is None and q > 1: m = torch.ones(q, L, dtype=torch.bool, device=query.device).tril(L - q)[None, None]
+        if m is not None:
+            sv, m = s.view(B, Hk, G, q, L), m[:, :, None]
+            if m.dtype == torch.bool: sv.masked_fill_(~m, neg)
+            else: sv.add_(m)
+        ms = s.amax(-1, keepdim=True); s = s.sub_(ms).exp_(); ls = s.sum(-1, keepdim=True)
+        os_ = torch.matmul(s.to(value.dtype), value).float()
+        mx = torch.maximum(mp, ms); a, b = (mp - mx).exp_(), (ms - mx).exp_()
+        out = (op * a + os_ * b) / (lp * a + ls * b)
+        return out.to(query.dtype).view(B, H, q, D).transpose(1, 2).contiguous(), None
+
+def _length_groups(lens:Sequence[int], tol:float=0.05)->list[list[int]]:
     "Positions of `lens`, longest first, cut into runs where no length is more than `tol` shorter than its run's longest."
     order, groups = sorted(range(len(lens)), key=lambda p: (-lens[p], p)), []
     for p in order:
@@ -154,14 +229,14 @@ def _kv_token_bytes(model)->int|None:
 class PrefixScorer:
     "Greedy generation and answer log-probabilities for many (prefix, suffix) rows, sharing each prefix's KV cache."
     def __init__(self, lm, # An in-process LM with `.model` and `.tok` (e.g. `arte.models.HFLM`)
-                 batch_size:int|None=None, # Rows decoding together; default 64, or `lm.batch_size` if larger (halved on CUDA OOM)
+                 batch_size:int|None=None, # Rows decoding together; default 256 with shared prefixes, else 64, or `lm.batch_size` if larger (halved on CUDA OOM)
                  kv_budget_gb:float|None=None, # Cap on the rows' KV cache; default 3 GiB on CPU, none on GPU (OOM halving there)
                  packed:bool|None=None, # Linear layers on oneDNN-packed weights (CPU, float32); None: `want_packed`'s choice
+                 shared_prefix:bool|None=None, # Attend to each draft's prefix once per draft, not once per row (`sdpa` models); None: on a CPU
                 ):
         import torch
         self.lm, self.model, self.tok = lm, lm.model, lm.tok
         self.device = torch.device(getattr(lm, "device", None) or next(self.model.parameters()).device)
-        self.batch_size = int(batch_size or max(64, getattr(lm, "batch_size", None) or 0))
         base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
         sig = inspect.signature(base.forward).parameters
         self.cache_kw = "cache" if "cache" in sig else "past_key_values"  # renamed in transformers 5.x
@@ -177,6 +252,27 @@ class PrefixScorer:
         # a masked GQA call may fall back to a slower kernel, so transformers' default (`repeat_kv`) stays
         self.gqa = self.device.type == "cpu" and tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (2, 5)
         self.packed = want_packed(self.model, packed)  # oneDNN-packed linear weights on a CPU (arte.models)
+        ok = _attn_name(base) == "sdpa"
+        if shared_prefix and not ok: raise ValueError(f"shared_prefix=True needs an `sdpa` attention model; {type(base).__name__} uses {_attn_name(base)!r}")
+        self.shared = ok and (self.device.type == "cpu" if shared_prefix is None else bool(shared_prefix))
+        self._pa = None
+        # shared prefixes: a row's cache holds only its suffix and answer, so many more rows fit (the KV budget still caps them)
+        self.batch_size = int(batch_size or max(256 if self.shared else 64, getattr(lm, "batch_size", None) or 0))
+
+    @contextlib.contextmanager
+    def _shared(self, kv, patt):
+        "Inside (when `self.shared`), the model's attention takes each draft's prefix from `kv` (`_SharedPrefixAttention`)."
+        if not self.shared: yield; return
+        from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS as A
+        local = getattr(A, "_local_mapping", {})
+        had, old = "sdpa" in local, local.get("sdpa")
+        self._pa = _SharedPrefixAttention(self.model, kv, patt, A["sdpa"])
+        A["sdpa"] = self._pa
+        try: yield
+        finally:
+            if had: A["sdpa"] = old
+            else: del A["sdpa"]
+            self._pa = None
 
     def row_cap(self, max_len:int)->int:
         "Rows that may decode together when each may reach `max_len` tokens: `batch_size`, less if the KV budget says so."
@@ -197,38 +293,58 @@ class PrefixScorer:
             if s: ids[k, L - len(s):] = torch.tensor(list(s), dtype=torch.long); att[k, L - len(s):] = 1
         return ids.to(self.device), att.to(self.device)
 
-    def _forward(self, ids, att, cache, keep:int):
-        "Logits of the last `keep` positions of `ids`, given the attention mask `att` over cache + `ids`."
+    def _forward(self, ids, att, cache, keep:int, d=None, off=None):
+        """Logits of the last `keep` positions of `ids`, given the attention mask `att` over cache + `ids`; with shared
+        prefixes, `d` is each row's draft and `off` its prefix length (the positions before the cache)."""
         pos = (att.cumsum(-1) - 1).clamp(min=0)[:, -ids.shape[1]:]
+        if off is not None: pos = pos + off[:, None]
+        if self._pa is not None: self._pa.use(d)
         kw = {self.cache_kw: cache, "use_cache": True}
         if self.keep_ok: kw["logits_to_keep"] = keep
         self.stats["forwards"] += 1
         with _sdpa_gqa(self.gqa): return self.model(input_ids=ids, attention_mask=att, position_ids=pos, **kw).logits[:, -keep:]
 
     def prefixes(self, P:Sequence[Sequence[int]]):
-        "Run the prefixes `P` (left-padded, in batches); returns per-layer `(keys, values)` and the mask, all `len(P)` rows."
+        """Run the prefixes `P`; returns per-layer `(keys, values)` and the attention mask, `len(P)` rows laid out as
+        `[head][pad][rest]`. The tokens all of them start with (the task header: `head`) run once, when at least two
+        prefixes share 8 or more; each rest runs after a copy of the head's cache, in groups of similar length."""
         import torch
         from transformers import DynamicCache
-        L, kvs, atts = max(map(len, P)), [], []
-        for lo in range(0, len(P), self.batch_size):
-            ids, att = self._pad_left(P[lo:lo + self.batch_size])
-            cache = DynamicCache()
-            self._forward(ids, att, cache, 1)
-            extra = L - ids.shape[1]  # pad every batch on the left to the longest prefix
-            kvs.append([(torch.nn.functional.pad(l.keys, (0, 0, extra, 0)), torch.nn.functional.pad(l.values, (0, 0, extra, 0)))
-                        for l in cache.layers])
-            atts.append(torch.nn.functional.pad(att, (extra, 0)))
-        self.stats["prefix_tokens"] += sum(map(len, P))
-        kv = [(torch.cat([b[i][0] for b in kvs]), torch.cat([b[i][1] for b in kvs])) for i in range(len(kvs[0]))]
-        return kv, torch.cat(atts)
+        h = _lcp(P) if len(P) > 1 else 0
+        if h < 8: h = 0
+        rests = [list(p[h:]) for p in P]
+        R = max(map(len, rests))
+        head, out = None, None
+        if h:
+            hc = DynamicCache()
+            self._forward(torch.tensor([list(P[0][:h])], device=self.device), torch.ones(1, h, dtype=torch.long, device=self.device), hc, 1)
+            head = [(l.keys, l.values) for l in hc.layers]
+        patt = torch.zeros(len(P), h + R, dtype=torch.long, device=self.device); patt[:, :h] = 1
+        for g in _length_groups([len(r) for r in rests]):
+            for lo in range(0, len(g), self.batch_size):
+                c = g[lo:lo + self.batch_size]
+                ids, att = self._pad_left([rests[i] for i in c])
+                s = ids.shape[1]
+                cache = (_room_cache(_room_bufs(head, torch.zeros(len(c), dtype=torch.long, device=self.device), s), h) if h
+                         else DynamicCache())
+                self._forward(ids, torch.cat([patt[c, :h], att], 1), cache, 1)
+                if out is None: out = [tuple(t.new_zeros(len(P), t.shape[1], h + R, t.shape[-1]) for t in (l.keys, l.values)) for l in cache.layers]
+                ix = torch.tensor(c, device=self.device)
+                for (k, v), l in zip(out, cache.layers):
+                    k[ix, :, h + R - s:] = l.keys[:, :, h:]; v[ix, :, h + R - s:] = l.values[:, :, h:]
+                patt[ix, h + R - s:] = att
+        if h:
+            for (k, v), (hk, hv) in zip(out, head): k[:, :, :h] = hk; v[:, :, :h] = hv
+        self.stats["prefix_tokens"] += h + sum(map(len, rests))
+        return out, patt
 
     def _row_bufs(self, kv, patt, d:list[int], room:int=0):
-        "Per-layer buffers holding the prefixes of drafts `d` (one row each), trimmed to the longest of them, with `room` free columns; their mask; that length."
+        "Per-layer buffers holding the prefixes of drafts `d` (one row each), without the columns none of them uses, with `room` free columns; their mask; their length."
         import torch
         idx = torch.tensor(d, device=self.device)
         att = patt[idx]
-        Lp = max(int(att.sum(-1).max()), 1)
-        return _room_bufs([(k[:, :, -Lp:], v[:, :, -Lp:]) for k, v in kv], idx, room), att[:, -Lp:], Lp
+        t0 = _first_used(att)
+        return _room_bufs([(k[:, :, t0:], v[:, :, t0:]) for k, v in kv], idx, room), att[:, t0:], att.shape[1] - t0
 
     def _row_cache(self, kv, patt, d:list[int], room:int=0):
         "A fresh cache holding the prefixes of drafts `d` (see `_row_bufs`), and its mask."
@@ -259,23 +375,29 @@ def _left_pad_cat(a, b, dim:int):
 
 @patch
 def _start(self:PrefixScorer, kv, patt, rows, chunk, room:int=0):
-    """Cache, mask, first next tokens and row order for the rows `chunk`: their prefixes gathered from `kv` into one
-    buffer, then their suffixes run in groups of similar length (a pad token in a suffix costs a full forward); each
-    group writes its keys/values into its own rows of the shared buffer. `room` columns stay free for decoding."""
+    """Cache, mask, first next tokens and row order for the rows `chunk`: one buffer per layer for all of them, then their
+    suffixes run in groups of similar length (a pad token in a suffix costs a full forward), each group writing its
+    keys/values into its own rows of the buffer. With shared prefixes the buffer holds the suffixes only; otherwise
+    the rows' prefixes are gathered into it first. `room` columns stay free for decoding."""
     import torch
     groups = [[chunk[p] for p in g] for g in _length_groups([len(rows[i][1]) for i in chunk])]
     self.stats["starts"] += 1; self.stats["suffix_groups"] += len(groups)
     order = [i for g in groups for i in g]
     S = len(rows[order[0]][1])  # the longest suffix (groups: longest first)
-    bufs, pa, Lp = self._row_bufs(kv, patt, [rows[i][0] for i in order], S + room)
+    d = torch.tensor([rows[i][0] for i in order], device=self.device)
+    if self.shared:
+        bufs, pa, Lp = [(k.new_zeros(len(order), k.shape[1], S + room, k.shape[-1]), v.new_zeros(len(order), v.shape[1], S + room, v.shape[-1])) for k, v in kv], None, 0
+        off = patt.sum(-1).index_select(0, d)
+    else: (bufs, pa, Lp), off = self._row_bufs(kv, patt, d.tolist(), S + room), None
     atts, nxt, r0 = [], [], 0
-    for g in groups:  # a row: [pad][prefix][pad to the longest suffix][pad][suffix]
+    for g in groups:  # a row: [pad][prefix][pad to the longest suffix][pad][suffix] (shared: the prefix part is not there)
         ids, satt = self._pad_left([rows[i][1] for i in g])
         s, r1 = ids.shape[1], r0 + len(g)
-        att = torch.cat([pa[r0:r1], satt.new_zeros(len(g), S - s), satt], 1)
-        nxt.append(self._forward(ids, att, _room_cache(bufs, Lp + S - s, slice(r0, r1)), 1)[:, -1].argmax(-1))
+        att = torch.cat(([] if pa is None else [pa[r0:r1]]) + [satt.new_zeros(len(g), S - s), satt], 1)
+        o = None if off is None else off[r0:r1]
+        nxt.append(self._forward(ids, att, _room_cache(bufs, Lp + S - s, slice(r0, r1)), 1, d[r0:r1], o)[:, -1].argmax(-1))
         atts.append(att); r0 = r1
-    return _room_cache(bufs, Lp + S), torch.cat(atts), torch.cat(nxt), order
+    return _room_cache(bufs, Lp + S), torch.cat(atts), torch.cat(nxt), order, d, off
 
 @patch
 def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, max_new_tokens:int, stop:list):
@@ -283,15 +405,15 @@ def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, 
     import torch
     win = max([len(s.encode()) for s in stop], default=0) + 4  # tokens decode to >= 1 byte: this many cover a stop string
     pending, active, out = list(todo), [], {}
-    cache = att = nxt = None
-    L = max((len(prefixes[rows[i][0]]) + len(rows[i][1]) for i in todo), default=0) + max_new_tokens
+    cache = att = nxt = d = off = None  # d, off: each batch row's draft and prefix length (shared prefixes)
+    L = max(((0 if self.shared else len(prefixes[rows[i][0]])) + len(rows[i][1]) for i in todo), default=0) + max_new_tokens
     cap = self.row_cap(L)
     self.stats["max_rows"] = max(self.stats["max_rows"], min(cap, len(todo)))
     while pending or active:
         live = len(active) - active.count(None)  # finished rows stay in the batch (None) until the next compaction
         refill = pending and (not live or cap - live >= max(1, cap // 4))  # refill in bulk: a merge copies the cache
-        if len(active) > live and (refill or not live or 8 * (len(active) - live) >= len(active)):
-            n = live  # compact: the last rows fill the finished rows' slots, then drop the leading columns only they used
+        if len(active) > live:  # compact: the last rows fill the finished rows' slots, then drop the leading columns only they used
+            n = live
             keep = list(range(n))
             for h, m in zip([j for j in range(n) if active[j] is None], [j for j in range(n, len(active)) if active[j] is not None]): keep[h] = m
             active = [active[j] for j in keep]
@@ -299,17 +421,19 @@ def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, 
             if not active: cache = att = nxt = None
             else:
                 idx = torch.tensor(keep, device=self.device)
-                att, nxt = att[idx], nxt[idx]
+                att, nxt, d = att[idx], nxt[idx], d[idx]
+                if off is not None: off = off[idx]
                 t0 = int((att.sum(0) > 0).nonzero()[0])
                 for l in cache.layers: l.select(idx, t0)
                 att = att[:, t0:]
         if refill:
             new, pending = pending[:cap - len(active)], pending[cap - len(active):]
-            c2, a2, n2, new = self._start(kv, patt, rows, new, max_new_tokens)
+            c2, a2, n2, new, d2, o2 = self._start(kv, patt, rows, new, max_new_tokens)
             if active:
                 for l, l2 in zip(cache.layers, c2.layers): l.stack(l2, max_new_tokens)
-                att, nxt = _left_pad_cat(att, a2, 1), torch.cat([nxt, n2])
-            else: cache, att, nxt = c2, a2, n2
+                att, nxt, d = _left_pad_cat(att, a2, 1), torch.cat([nxt, n2]), torch.cat([d, d2])
+                if off is not None: off = torch.cat([off, o2])
+            else: cache, att, nxt, d, off = c2, a2, n2, d2, o2
             active += new
             for i in new: out[i] = []
         for j, (i, x) in enumerate(zip(active, nxt.tolist())):
@@ -326,7 +450,7 @@ def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, 
             active, cache, att, nxt = [], None, None, None; continue
         att = torch.cat([att, att.new_ones((len(active), 1))], 1)
         self.stats["max_kv_len"] = max(self.stats["max_kv_len"], att.shape[1])
-        nxt = self._forward(nxt[:, None], att, cache, 1)[:, -1].argmax(-1)
+        nxt = self._forward(nxt[:, None], att, cache, 1, d, off)[:, -1].argmax(-1)
 
 @patch
 def generate(self:PrefixScorer, prefixes:Sequence[Sequence[int]], # Prefix token ids, one per draft
@@ -339,12 +463,16 @@ def generate(self:PrefixScorer, prefixes:Sequence[Sequence[int]], # Prefix token
     if max_new_tokens < 1 or not rows: return [""] * len(rows)
     with torch.inference_mode(), packed_linears(self.model, self.packed, self.batch_size):
         kv, patt = self.prefixes(prefixes)
-        while True:  # rows in order of decreasing prompt length; on CUDA OOM, halve the batch and go on with the rest
-            todo = sorted((i for i in range(len(rows)) if texts[i] is None), key=lambda i: (-len(prefixes[rows[i][0]]) - len(rows[i][1]), i))
-            try: self._decode(kv, patt, prefixes, rows, todo, texts, max_new_tokens, stop); break
-            except oom:
-                if self.batch_size == 1: raise
-                torch.cuda.empty_cache(); self.batch_size = max(1, self.batch_size // 2)
+        # rows in order of decreasing prompt length (shared prefixes: by draft, so a batch holds few prefixes); on CUDA
+        # OOM, halve the batch and go on with the rest
+        key = (lambda i: (rows[i][0], -len(rows[i][1]), i)) if self.shared else (lambda i: (-len(prefixes[rows[i][0]]) - len(rows[i][1]), i))
+        with self._shared(kv, patt):
+            while True:
+                todo = sorted((i for i in range(len(rows)) if texts[i] is None), key=key)
+                try: self._decode(kv, patt, prefixes, rows, todo, texts, max_new_tokens, stop); break
+                except oom:
+                    if self.batch_size == 1: raise
+                    torch.cuda.empty_cache(); self.batch_size = max(1, self.batch_size // 2)
     self.stats["rows"] += len(rows); self.stats["suffix_tokens"] += sum(len(r[1]) for r in rows)
     return texts
 
@@ -362,14 +490,18 @@ def logprobs(self:PrefixScorer, prefixes:Sequence[Sequence[int]], # Prefix token
             chunk = [i for i in chunk if rows[i][2]]
             if not chunk: return
             ids, satt = self._pad_left([list(rows[i][1]) + list(rows[i][2]) for i in chunk])
-            cache, att = self._row_cache(kv, patt, [rows[i][0] for i in chunk], ids.shape[1])
+            d = torch.tensor([rows[i][0] for i in chunk], device=self.device)
+            if self.shared:
+                from transformers import DynamicCache
+                cache, att, off = DynamicCache(), satt[:, :0], patt.sum(-1).index_select(0, d)
+            else: (cache, att), off = self._row_cache(kv, patt, d.tolist(), ids.shape[1]), None
             cmax = max(len(rows[i][2]) for i in chunk)
-            logits = self._forward(ids, torch.cat([att, satt], 1), cache, cmax + 1)
+            logits = self._forward(ids, torch.cat([att, satt], 1), cache, cmax + 1, d, off)
             for k, i in enumerate(chunk):
                 c = list(rows[i][2])  # token t of c is predicted by kept position cmax - len(c) + t
                 lp = torch.log_softmax(logits[k, cmax - len(c): cmax].float(), -1)
                 res[i] = float(lp.gather(-1, torch.tensor(c, device=lp.device)[:, None]).sum())
-        self._batches(order, run)
+        with self._shared(kv, patt): self._batches(order, run)
     self.stats["rows"] += len(rows); self.stats["suffix_tokens"] += sum(len(r[1]) + len(r[2]) for r in rows)
     return res
 
