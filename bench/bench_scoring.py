@@ -2,12 +2,14 @@
 
     OMP_NUM_THREADS=1 python bench/bench_scoring.py --quick          # bool, 6 drafts x 8 questions, 48 new tokens; ~4 min on 2 idle cores
     OMP_NUM_THREADS=1 python bench/bench_scoring.py                  # 24 drafts x 20 questions, both tasks
-    OMP_NUM_THREADS=1 python bench/bench_scoring.py --naive-sample 48 --name bench_scoring_scale   # the same, naive loop on 48 pairs a task
+    OMP_NUM_THREADS=1 python bench/bench_scoring.py --tasks gen:boolean_expressions --drafts 12 --questions 40 --max-new-tokens 48 --naive-sample 48 --name bench_scoring_scale
+                                                                     # the paper's preference-set size (40), naive loop on 48 random pairs
 
 (a) naive: `score_drafts(mode="naive")`, one `lm.generate` call per (draft, question), batch 1, whole prompt re-encoded,
     on the stock transformers layers (ARTE_PACKED_LINEARS=0: arte's HFLM would otherwise pack them too, ~1.3x);
-(b) generate: `mode="generate"`, batched rows, each draft's shared prefix encoded once (KV cache reuse), cache
-    written in place, linear layers on oneDNN-packed weights (CPU float32; the pack time is inside this row's time);
+(b) generate: `mode="generate"`, batched rows, each draft's shared prefix encoded once (KV cache reuse; the task header
+    once for all drafts) and attended to once per draft (shared-prefix attention), cache written in place, linear layers
+    on oneDNN-packed weights (CPU float32; the pack time is inside this row's time);
 (b') generate_unpacked: the same with ARTE_PACKED_LINEARS=0 (stock linear layers), to show what packing adds;
 (c) likelihood: `mode="likelihood"`, argmax of candidate-answer log-probs after the answer cue (no rationale).
 Drafts are hand-written rationales of six kinds (careful, terse, wrong steps, wrong terse, two other formats) for
@@ -30,7 +32,7 @@ p.add_argument("--tasks", default="gen:boolean_expressions,gen:multistep_arithme
 p.add_argument("--drafts", type=int, default=24)
 p.add_argument("--questions", type=int, default=20)
 p.add_argument("--max-new-tokens", type=int, default=96)
-p.add_argument("--batch-size", type=int, default=None, help="rows decoding together (generate/likelihood); default: the scorer's (64)")
+p.add_argument("--batch-size", type=int, default=None, help="rows decoding together (generate/likelihood); default: the scorer's (256 on a CPU)")
 p.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 1)))
 p.add_argument("--profile", action="store_true", help="also print a short torch profile of the generate mode")
 p.add_argument("--name", default="bench_scoring", help="results file name under bench/results/")
@@ -57,7 +59,7 @@ def tokens(mode, st, lm_before):
 md = [f"# One-shot ICL scoring: naive vs generate (prefix KV reuse) vs likelihood", "",
       f"Student {lm.name} ({n_params/1e6:.0f}M params, fp32, CPU, {a.threads} thread(s)); "
       f"{a.drafts} hand-written drafts x {a.questions} preference questions per task; max_new_tokens={a.max_new_tokens}; "
-      f"batch {a.batch_size or 'default (64)'}. Matmul peak (fp32 1024², same threads): {peak/1e9:.1f} GFLOP/s, the larger of "
+      f"batch {a.batch_size or 'default (256)'}. Matmul peak (fp32 1024², same threads): {peak/1e9:.1f} GFLOP/s, the larger of "
       f"torch.matmul (MKL, {peaks['mkl_matmul']/1e9:.1f}) and a oneDNN-packed linear ({peaks.get('onednn_packed_linear', 0)/1e9:.1f}). "
       f"Load average at start: {info['loadavg_start']}.", "", f"Command: `{command()}`", "",
       "| task | mode | wall s | evals/s | speedup vs naive | identical answers vs naive | Spearman ŝ_r vs naive | top/bottom agree | tokens | GFLOP/s | frac. of matmul peak |",
