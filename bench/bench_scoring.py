@@ -35,6 +35,7 @@ p.add_argument("--max-new-tokens", type=int, default=96)
 p.add_argument("--batch-size", type=int, default=None, help="rows decoding together (generate/likelihood); default: the scorer's (256 on a CPU)")
 p.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 1)))
 p.add_argument("--profile", action="store_true", help="also print a short torch profile of the generate mode")
+p.add_argument("--warmup", type=int, default=4, help="before timing each mode, run it untimed on the first draft x this many questions (0: no warm-up)")
 p.add_argument("--name", default="bench_scoring", help="results file name under bench/results/")
 p.add_argument("--naive-sample", type=int, default=0, help="run the naive loop on this many random (draft, question) pairs "
                "only (0: all): its rate and the answer agreement come from the sample; Spearman and top/bottom are then not measured")
@@ -61,7 +62,9 @@ md = [f"# One-shot ICL scoring: naive vs generate (prefix KV reuse) vs likelihoo
       f"{a.drafts} hand-written drafts x {a.questions} preference questions per task; max_new_tokens={a.max_new_tokens}; "
       f"batch {a.batch_size or 'default (256)'}. Matmul peak (fp32 1024², same threads): {peak/1e9:.1f} GFLOP/s, the larger of "
       f"torch.matmul (MKL, {peaks['mkl_matmul']/1e9:.1f}) and a oneDNN-packed linear ({peaks.get('onednn_packed_linear', 0)/1e9:.1f}). "
-      f"Load average at start: {info['loadavg_start']}.", "", f"Command: `{command()}`", "",
+      f"Load average at start: {info['loadavg_start']}. "
+      f"{f'Each mode ran untimed on 1 draft x {a.warmup} questions first (one-off costs: weight packing, allocator growth).' if a.warmup else 'No warm-up.'}",
+      "", f"Command: `{command()}`", "",
       "| task | mode | wall s | evals/s | speedup vs naive | identical answers vs naive | Spearman ŝ_r vs naive | top/bottom agree | tokens | GFLOP/s | frac. of matmul peak |",
       "|---|---|---|---|---|---|---|---|---|---|---|"]
 tot = {m: dict(s=0.0, tok=0, ev=0) for m in MODES}
@@ -75,9 +78,12 @@ for tname in a.tasks.split(","):
     pairs = [(d, q) for d in range(len(drafts)) for q in range(len(pref))]
     sample = sorted(random.Random(0).sample(pairs, a.naive_sample)) if 0 < a.naive_sample < len(pairs) else None
     for mode in MODES:
+        os.environ["ARTE_PACKED_LINEARS"] = "0" if mode in ("naive", "generate_unpacked") else "auto"  # naive: stock layers
+        if a.warmup:  # untimed: the first call's one-off costs (packing the weights, the allocator's first growth)
+            score_drafts(drafts.select([0]), task, lm, pref[:a.warmup], mode=SCORE_MODE.get(mode, mode), max_new_tokens=a.max_new_tokens,
+                         batch_size=a.batch_size, progress=False)
         st, before = {}, dict(lm.stats)
         t0 = time.perf_counter()
-        os.environ["ARTE_PACKED_LINEARS"] = "0" if mode in ("naive", "generate_unpacked") else "auto"  # naive: stock layers
         if mode == "naive" and sample:  # the same loop (one generate per pair), on the sampled pairs only
             prs, dem = _as_rows(pref), [demo_of(r) for r in drafts]
             runs[mode] = {(d, q): icl_answers(lm, task, [dem[d]], [prs[q]], mode="naive", max_new_tokens=a.max_new_tokens)["predictions"][0][0]
