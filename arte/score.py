@@ -149,7 +149,7 @@ class _SharedPrefixAttention:
     the concatenation, up to float rounding. Installed over transformers' `sdpa` function by `PrefixScorer._shared`;
     any other model's call, or a call before `use`, goes to `fallback`."""
     def __init__(self, model, kv, # Per layer `(keys, values)` of the prefixes, `(drafts, kv heads, length, head dim)`
-                 patt, # The prefixes' attention mask, left-padded
+                 patt, # The prefixes' attention mask (`PrefixScorer.prefixes`: `[head][pad][rest]`)
                  fallback):
         self.kv, self.patt, self.fallback = kv, patt.bool(), fallback
         self.mods, self.d, self.u = {id(m) for m in model.modules()}, None, None
@@ -165,7 +165,7 @@ class _SharedPrefixAttention:
         j = torch.empty_like(inv)  # each row's slot among its draft's rows
         j[torch.argsort(inv, stable=True)] = torch.arange(len(d), device=d.device) - torch.repeat_interleave(cnt.cumsum(0) - cnt, cnt)
         self.inv, self.j, self.R = inv, j, int(cnt.max())
-        if self.u is None or not torch.equal(self.u, u):  # other drafts: their prefixes, trimmed to the longest, gathered lazily
+        if self.u is None or not torch.equal(self.u, u):  # other drafts: their prefixes, without the columns none of them uses, gathered lazily
             self.u, pm = u, self.patt.index_select(0, u)
             pm = pm[:, _first_used(pm):]
             self.pmask = torch.zeros(pm.shape, device=pm.device).masked_fill_(~pm, torch.finfo(torch.float32).min)[:, None, None]
