@@ -413,7 +413,7 @@ def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, 
     cap = self.row_cap(L)
     self.stats["max_rows"] = max(self.stats["max_rows"], min(cap, len(todo)))
     while pending or active:
-        live = len(active) - active.count(None)  # finished rows stay in the batch (None) until the next compaction
+        live = len(active) - active.count(None)  # rows that finished at the last step are None until the compaction below
         refill = pending and (not live or cap - live >= max(1, cap // 4))  # refill in bulk: a merge copies the cache
         if len(active) > live:  # compact: the last rows fill the finished rows' slots, then drop the leading columns only they used
             n = live
@@ -494,12 +494,12 @@ def logprobs(self:PrefixScorer, prefixes:Sequence[Sequence[int]], # Prefix token
             if not chunk: return
             ids, satt = self._pad_left([list(rows[i][1]) + list(rows[i][2]) for i in chunk])
             d = torch.tensor([rows[i][0] for i in chunk], device=self.device)
-            if self.shared:
+            if self.shared:  # the cache starts empty: the prefixes come from the shared-prefix attention
                 from transformers import DynamicCache
-                cache, att, off = DynamicCache(), satt[:, :0], patt.sum(-1).index_select(0, d)
-            else: (cache, att), off = self._row_cache(kv, patt, d.tolist(), ids.shape[1]), None
+                cache, att, off = DynamicCache(), satt, patt.sum(-1).index_select(0, d)
+            else: (cache, pa), off = self._row_cache(kv, patt, d.tolist(), ids.shape[1]), None; att = torch.cat([pa, satt], 1)
             cmax = max(len(rows[i][2]) for i in chunk)
-            logits = self._forward(ids, torch.cat([att, satt], 1), cache, cmax + 1, d, off)
+            logits = self._forward(ids, att, cache, cmax + 1, d, off)
             for k, i in enumerate(chunk):
                 c = list(rows[i][2])  # token t of c is predicted by kept position cmax - len(c) + t
                 lp = torch.log_softmax(logits[k, cmax - len(c): cmax].float(), -1)
