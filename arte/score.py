@@ -271,7 +271,8 @@ class PrefixScorer:
                  kv_budget_gb:float|None=None, # Cap on the rows' KV cache; default 3 GiB on CPU, none on GPU (OOM halving there)
                  packed:bool|None=None, # Linear layers on oneDNN-packed weights (CPU, float32); None: `want_packed`'s choice
                  shared_prefix:bool|None=None, # Attend to each draft's prefix once per draft, not once per row (`sdpa` models); None: on a CPU
-                 draft_tokens:int|None=None, # Prompt-lookup speculation once few rows are left: a decode step holds at most this many tokens (0: off); None: 64 on a CPU, else 0
+                 max_drafts:int|None=None, # Prompt-lookup drafts a row may check per decode step (0: off); None: 3 on a CPU, else 0
+                 step_cost:float=24.0, # A decode step's fixed cost in tokens' worth of compute (2-core CPU, 135M: ~60 ms vs ~2.8 ms a token); sets how many drafts pay
                 ):
         import torch
         self.lm, self.model, self.tok = lm, lm.model, lm.tok
@@ -283,7 +284,7 @@ class PrefixScorer:
         eos = list(lm.eos_ids) if hasattr(lm, "eos_ids") else [self.tok.eos_token_id]
         self.pad_id = self.tok.pad_token_id if self.tok.pad_token_id is not None else eos[0]
         self.ends = {e for e in eos if e is not None} | {self.pad_id}
-        self.stats = dict(prefix_tokens=0, suffix_tokens=0, new_tokens=0, rows=0, forwards=0, starts=0, suffix_groups=0, compactions=0, max_kv_len=0, max_rows=0, spec_steps=0, drafted=0, accepted=0)
+        self.stats = dict(prefix_tokens=0, suffix_tokens=0, new_tokens=0, rows=0, forwards=0, starts=0, suffix_groups=0, compactions=0, max_kv_len=0, max_rows=0, spec_steps=0, drafted=0, accepted=0, checked=0)
         if kv_budget_gb is None and self.device.type == "cpu": kv_budget_gb = 3.0
         self.kv_budget = None if kv_budget_gb is None else kv_budget_gb * 2**30
         self.kv_token_bytes = _kv_token_bytes(base)
@@ -295,7 +296,8 @@ class PrefixScorer:
         if shared_prefix and not ok: raise ValueError(f"shared_prefix=True needs an `sdpa` attention model; {type(base).__name__} uses {_attn_name(base)!r}")
         self.shared = ok and (self.device.type == "cpu" if shared_prefix is None else bool(shared_prefix))
         self._pa = None
-        self.draft_tokens = int(draft_tokens if draft_tokens is not None else (64 if self.device.type == "cpu" else 0))
+        self.max_drafts = int(max_drafts if max_drafts is not None else (3 if self.device.type == "cpu" else 0))
+        self.step_cost = float(step_cost)
         # shared prefixes: a row's cache holds only its suffix and answer, so many more rows fit (the KV budget still caps them)
         self.batch_size = int(batch_size or max(256 if self.shared else 64, getattr(lm, "batch_size", None) or 0))
         # a forward pass without decoding (prefixes, log-probabilities) takes whole prompts: 64 rows beat 256 there
@@ -467,15 +469,25 @@ class _Lookup:
         return out
 
 @patch
-def _spec_k(self:PrefixScorer, n:int)->int:
-    "Draft tokens per row for a decode step of `n` rows: the step holds at most `draft_tokens` tokens, 3 drafts at most."
-    return 0 if not self.draft_tokens else max(0, min(3, self.draft_tokens // max(n, 1) - 1))
+def _spec_k(self:PrefixScorer, n:int, # Rows in the step's forward (finished ones included: they are computed too)
+            lens:Sequence[int], # Each live row's number of drafts on offer
+           )->int:
+    """Drafts per row for a decode step: the k (0 to `max_drafts`) with the most expected tokens per unit of compute,
+    (live rows + expected kept drafts) / (`step_cost` + n (1 + k)), a draft kept with the running rate α given that the
+    ones before it were (geometric: a row's t-th draft with probability α^t). α starts at 0.7 (4 pseudo-checks)."""
+    if not self.max_drafts or not lens or not max(lens): return 0
+    a = (self.stats["accepted"] + 2.8) / (self.stats["checked"] + 4)
+    best, bk = len(lens) / (self.step_cost + n), 0
+    for k in range(1, min(self.max_drafts, max(lens)) + 1):
+        r = (len(lens) + sum(sum(a ** t for t in range(1, min(k, l) + 1)) for l in lens)) / (self.step_cost + n * (1 + k))
+        if r > best: best, bk = r, k
+    return bk
 
 @patch
 def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, max_new_tokens:int, stop:list):
-    """Continuous batching: keep up to `batch_size` rows decoding; refill the batch as rows finish; fill `texts`. When few
-    rows are left (`_spec_k`), a step also checks prompt-lookup drafts (`_Lookup`): each row's next token and its drafts
-    run in one forward, the drafts the model's own argmax agrees with are kept, and the rest are masked out of the cache."""
+    """Continuous batching: keep up to `batch_size` rows decoding; refill the batch as rows finish; fill `texts`. Where it
+    pays (`_spec_k`), a step also checks prompt-lookup drafts (`_Lookup`): each row's next token and its drafts run in
+    one forward, the drafts the model's own argmax agrees with are kept, and the rest are masked out of the cache."""
     import torch
     win = max([len(s.encode()) for s in stop], default=0) + 4  # tokens decode to >= 1 byte: this many cover a stop string
     pending, active, out, look = list(todo), [], {}, {}
@@ -535,8 +547,9 @@ def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, 
             if active[j] is not None: take(j, x)
         if all(i is None for i in active):
             active, cache, att, nxt = [], None, None, None; continue
-        k = self._spec_k(len(active) - active.count(None))
-        dr = [drafts(j, k) if k and i is not None else [] for j, i in enumerate(active)]
+        dr = [drafts(j, self.max_drafts) if self.max_drafts and i is not None else [] for j, i in enumerate(active)]
+        k = self._spec_k(len(active), [len(t) for t, i in zip(dr, active) if i is not None])
+        dr = [t[:k] for t in dr]
         W = 1 + max(map(len, dr))
         if W == 1:
             att = torch.cat([att, att.new_ones((len(active), 1))], 1)
@@ -554,7 +567,7 @@ def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, 
             p = W - 1 - len(t)  # block position of the row's next token: g[j][p + a] follows its a-th draft
             a = 0
             while a < len(t) and g[j][p + a] == t[a]: a += 1
-            self.stats["accepted"] += a
+            self.stats["accepted"] += a; self.stats["checked"] += a + (a < len(t))
             if a < len(t): att[j, att.shape[1] - (len(t) - a):] = 0  # the rejected drafts leave the row's view of the cache
             for x in t[:a]:
                 if take(j, x): break

@@ -8,8 +8,9 @@
 (a) naive: `score_drafts(mode="naive")`, one `lm.generate` call per (draft, question), batch 1, whole prompt re-encoded,
     on the stock transformers layers (ARTE_PACKED_LINEARS=0: arte's HFLM would otherwise pack them too, ~1.3x);
 (b) generate: `mode="generate"`, batched rows, each draft's shared prefix encoded once (KV cache reuse; the task header
-    once for all drafts) and attended to once per draft (shared-prefix attention), cache written in place, linear layers
-    on oneDNN-packed weights (CPU float32; the pack time is inside this row's time);
+    once for all drafts) and attended to once per draft (shared-prefix attention; CPU flash kernel for multi-token
+    parts, rows' own cache column-major), cache written in place, prompt-lookup drafts checked once few rows are left
+    (greedy verification), linear layers on oneDNN-packed weights (CPU float32; the pack time is inside this row's time);
 (b') generate_unpacked: the same with ARTE_PACKED_LINEARS=0 (stock linear layers), to show what packing adds;
 (c) likelihood: `mode="likelihood"`, argmax of candidate-answer log-probs after the answer cue (no rationale).
 Drafts are hand-written rationales of six kinds (careful, terse, wrong steps, wrong terse, two other formats) for
