@@ -547,8 +547,10 @@ def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, 
             if active[j] is not None: take(j, x)
         if all(i is None for i in active):
             active, cache, att, nxt = [], None, None, None; continue
-        dr = [drafts(j, self.max_drafts) if self.max_drafts and i is not None else [] for j, i in enumerate(active)]
-        k = self._spec_k(len(active), [len(t) for t, i in zip(dr, active) if i is not None])
+        live = len(active) - active.count(None)
+        k = self._spec_k(len(active), [self.max_drafts] * live)  # 0 here: no drafts could pay (a big batch), so none are looked up
+        dr = [drafts(j, k) if k and i is not None else [] for j, i in enumerate(active)]
+        if k: k = self._spec_k(len(active), [len(t) for t, i in zip(dr, active) if i is not None])
         dr = [t[:k] for t in dr]
         W = 1 + max(map(len, dr))
         if W == 1:
