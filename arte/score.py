@@ -559,9 +559,8 @@ def _decode(self:PrefixScorer, kv, patt, prefixes, rows, todo:list, texts:list, 
             nxt = self._forward(nxt[:, None], att, cache, 1, d, off)[:, -1].argmax(-1)
             continue
         # a row's block: [pad][its next token][its drafts], the pads masked (positions come from the mask)
-        ids = torch.tensor([[self.pad_id] * (W - 1 - len(t)) + [x] + t for x, t in zip(xs, dr)], device=self.device)
-        blk = torch.tensor([[0] * (W - 1 - len(t)) + [1] * (1 + len(t)) for t in dr], dtype=att.dtype, device=self.device)
-        att = torch.cat([att, blk], 1)
+        ids, blk = self._pad_left([[x] + t for x, t in zip(xs, dr)])
+        att = torch.cat([att, blk.to(att.dtype)], 1)
         self.stats["max_kv_len"] = max(self.stats["max_kv_len"], att.shape[1])
         g = self._forward(ids, att, cache, W, d, off).argmax(-1).tolist()
         self.stats["spec_steps"] += 1; self.stats["drafted"] += sum(map(len, dr))
