@@ -442,6 +442,7 @@ d = { 'settings': { 'branch': 'main',
                               'arte.testing._tiny_corpus': ('testing.html#_tiny_corpus', 'arte/testing.py'),
                               'arte.testing._tiny_dir': ('testing.html#_tiny_dir', 'arte/testing.py'),
                               'arte.testing.build_tiny_lm': ('testing.html#build_tiny_lm', 'arte/testing.py'),
+                              'arte.testing.check_lm': ('testing.html#check_lm', 'arte/testing.py'),
                               'arte.testing.render_chatml': ('testing.html#render_chatml', 'arte/testing.py'),
                               'arte.testing.tiny_lm': ('testing.html#tiny_lm', 'arte/testing.py'),
                               'arte.testing.tiny_lm_path': ('testing.html#tiny_lm_path', 'arte/testing.py')}}}
