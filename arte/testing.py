@@ -33,9 +33,10 @@ def _tiny_corpus(n:int=3000)->list[str]:
         elif k == 3:
             a = r.choice(['True', 'False', '(A)', '(B)', '(C)', 'Yes', 'No', str(r.randint(-50, 50))])
             out.append(f"<ans>{a}</ans> So the answer is {r.randint(0,20)}.")
-        else:
-            q, t = " ".join(r.choice(words) for _ in range(5)), r.choice(['True', 'False', '(A)'])
-            out.append(f"<Question_{r.randint(1,5)}><input>{q}</input><target>{t}</target></Question_{r.randint(1,5)}>")
+        else:  # the random draws in the order of the text: open tag, question, target, close tag
+            i, q = r.randint(1, 5), " ".join(r.choice(words) for _ in range(5))
+            t, j = r.choice(['True', 'False', '(A)']), r.randint(1, 5)
+            out.append(f"<Question_{i}><input>{q}</input><target>{t}</target></Question_{j}>")
     return out
 
 # %% ../nbs/01_testing.ipynb #e364c7f4
