@@ -275,12 +275,13 @@ def original_teacher_data(scored_drafts, # Scored drafts (`qid`, `rationale`, `s
     return [r for _, r in best.values()]  # questions in order of first appearance
 
 # %% ../nbs/11_evaluate.ipynb #acc22ee1
-def _with_rationales(rows, lm, task, method, max_new_tokens, seed):
+def _with_rationales(rows, lm, task, method, max_new_tokens, seed, progress=None):
     "`rows` (questions) with a new step-by-step rationale from `lm`, as training rows of `method`."
     if not rows: return []
     from arte.draft import draft_rationales
     qs = [{"input": r["question"], "target": r["target"], "qid": str(r["qid"])} for r in rows]
-    new = draft_rationales(lm, task, qs, strategies=["step_by_step"], seed=seed, temperature=0.0, max_new_tokens=max_new_tokens)
+    new = draft_rationales(lm, task, qs, strategies=["step_by_step"], seed=seed, temperature=0.0, max_new_tokens=max_new_tokens,
+                            progress=progress)
     return [_train_row(r, method, **{k: d[k] for k in ("strategy", "rationale", "answer", "agrees", "teacher")})
             for r, d in zip(rows, new, strict=True)]
 
@@ -292,6 +293,7 @@ def baseline_datasets(scored_drafts, # The original teacher's scored drafts (all
                       n:int|None=None, # Examples per task in every set (None: the largest common size)
                       seed:int=0, max_new_tokens:int=512,
                       methods=None, # Which sets to build (default: all); the others come back as None, and cost nothing
+                      progress:bool|None=None, # Progress bars while rationales are written; default: not under nbdev-test
                      )->dict:
     "The paper's same-budget training sets, `{method: Dataset}` (`vanilla`: None), for `compare_methods`."
     from datasets import Dataset
@@ -310,9 +312,9 @@ def baseline_datasets(scored_drafts, # The original teacher's scored drafts (all
         sets["original_teacher"] += [_train_row(r, "original_teacher") for r in orig]
         sets["arte"] += [_train_row(r, "arte") for r in alig]
         if methods is None or "rationale_only" in methods:
-            sets["rationale_only"] += _with_rationales(orig, aligned_teacher, t, "rationale_only", max_new_tokens, seed)
+            sets["rationale_only"] += _with_rationales(orig, aligned_teacher, t, "rationale_only", max_new_tokens, seed, progress)
         if methods is None or "question_only" in methods:
-            sets["question_only"] += _with_rationales(alig, original_teacher, t, "question_only", max_new_tokens, seed)
+            sets["question_only"] += _with_rationales(alig, original_teacher, t, "question_only", max_new_tokens, seed, progress)
     out = {"vanilla": None}
     for m in METHODS[1:]:
         if methods is not None and m not in methods: out[m] = None; continue
