@@ -377,7 +377,7 @@ def task_from_examples(name:str, # Task name
                        examples:list, # `{input, target}` dicts: seeds, pool and (unless `test_examples`) test come from here
                        *, cot:list|None=None, # CoT exemplars `{input, rationale, target}`; their questions become the seeds
                        test_examples:list|None=None, # A given test split
-                       description:str|None=None, fmt=None, seed:int=0, n_seeds:int=3, n_pool:int=100,
+                       description:str|None=None, fmt=None, seed:int=0, n_seeds:int=3, pool_size:int=100,
                        n_test:int|None=None, source:str="", category:str|None=None, strategies:list|None=None,
                        file=None, # Named in error messages
                       )->Task:
@@ -417,9 +417,9 @@ def task_from_examples(name:str, # Task name
     seeds = fixed + rest[:max(0, n_seeds - len(fixed))]
     rest = rest[len(seeds) - len(fixed):]
     if test is None:
-        k = min(n_pool, max(0, len(rest) - max(1, math.ceil(0.2 * len(rest)))))
+        k = min(pool_size, max(0, len(rest) - max(1, math.ceil(0.2 * len(rest)))))
         pool, test = rest[:k], rest[k:]
-    else: pool = rest[:n_pool]
+    else: pool = rest[:pool_size]
     meta = dict(seed=seed, n_examples=len(examples) + len(test_examples or []), duplicates_dropped=dropped)
     return Task(name=name, description=description or f"Answer questions of the task '{name.replace('_', ' ')}'.",
                 seeds=seeds, pool=pool, test=test, fmt=fmt, cot=cot[:3], category=category or bbh_category(name),
@@ -469,13 +469,13 @@ def gen_examples(name:str, n:int, seed:int=0, difficulty:int=3, stream:str="test
         seen.add(_ikey(e["input"])); out.append(e)
     return out
 
-def gen_task(name:str, seed:int=0, n_seeds:int=3, n_pool:int=100, n_test:int|None=None, difficulty:int|None=None,
+def gen_task(name:str, seed:int=0, n_seeds:int=3, pool_size:int=100, n_test:int|None=None, difficulty:int|None=None,
              description:str|None=None)->Task:
     "A generated task: test stream first, then CoT exemplars (the seeds) and pool, all distinct."
     d = _check_difficulty(difficulty, f"gen:{name}")
     test = gen_examples(name, 250 if n_test is None else n_test, seed, d, "test")
     cot = gen_examples(name, max(3, n_seeds), seed, d, "cot", exclude=[e["input"] for e in test])
-    pool = gen_examples(name, n_pool, seed, d, "pool", exclude=[e["input"] for e in test + cot])
+    pool = gen_examples(name, pool_size, seed, d, "pool", exclude=[e["input"] for e in test + cot])
     g = GENERATORS[name]
     strip = lambda xs: [dict(input=e["input"], target=e["target"]) for e in xs]
     return Task(name=name, description=description or g.description, seeds=strip(cot[:n_seeds]), pool=strip(pool),
@@ -799,7 +799,7 @@ def _load_hf(spec:str, fields):
 def load_task(source:str, # Path to .json/.jsonl, "hf:<id>[:config][@split]" or "gen:<name>[:difficulty]"
               seed:int=0, # Seeds the split (and the generators)
               n_seeds:int=3, # Seed questions for the teacher's question-generation prompt
-              n_pool:int=100, # Validation pool, from which the preference set is chosen
+              pool_size:int=100, # Validation pool, from which the preference set is chosen
               n_test:int|None=None, # Test size; None = what is left (files) or 250 (gen:)
               fields:dict|None=None, # Maps "input"/"target" to the source's column (name, dotted path or callable)
               fmt=None, # Answer format name or `AnswerFormat`; None = inferred from the targets
@@ -817,13 +817,13 @@ def load_task(source:str, # Path to .json/.jsonl, "hf:<id>[:config][@split]" or 
         if d:
             if not d.isdigit(): raise ArteError(f"difficulty must be an integer from 1 to 5, got {d!r}", file=src, field="difficulty")
             difficulty = int(d)
-        t = gen_task(name, seed=seed, n_seeds=n_seeds, n_pool=n_pool, n_test=n_test, difficulty=difficulty, description=description)
+        t = gen_task(name, seed=seed, n_seeds=n_seeds, pool_size=pool_size, n_test=n_test, difficulty=difficulty, description=description)
         if fmt is not None: t.fmt = AnswerFormat.named(fmt, file=src)
         return t
     if src.startswith("hf:"):
         rows, test, name = _load_hf(src, fields)
         return task_from_examples(name, rows, test_examples=test, description=description, fmt=fmt, seed=seed,
-                                  n_seeds=n_seeds, n_pool=n_pool, n_test=n_test, source=src, file=src)
+                                  n_seeds=n_seeds, pool_size=pool_size, n_test=n_test, source=src, file=src)
     p = Path(src).expanduser()
     if p.suffix.lower() not in (".json", ".jsonl"):
         raise ArteError("unknown task source; accepted: " + "; ".join(SOURCE_FORMS) + f"; generators: {', '.join(list_generators())}", file=src)
@@ -833,4 +833,4 @@ def load_task(source:str, # Path to .json/.jsonl, "hf:<id>[:config][@split]" or 
     if (cf := find_cot_file(p)) is not None: desc, cot = read_cot_prompts(cf)
     name = p.stem if p.stem.casefold() not in _GENERIC_STEMS else f"{p.parent.name}_{p.stem}".lstrip("_")
     return task_from_examples(name, rows, cot=cot, description=description or desc, fmt=fmt, seed=seed,
-                              n_seeds=n_seeds, n_pool=n_pool, n_test=n_test, source=str(p), file=p)
+                              n_seeds=n_seeds, pool_size=pool_size, n_test=n_test, source=str(p), file=p)

@@ -11,7 +11,7 @@ m = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 src = sys.argv[2] if len(sys.argv) > 2 else "gen:boolean_expressions"
 t0 = time.time()
 lm = load_model("arte:smollm2-135m")
-task = load_task(src, seed=0, n_pool=100, n_test=250)
+task = load_task(src, seed=0, pool_size=100, n_test=250)
 res = draft(lm, task, m=m, question_max_new_tokens=400, rationale_max_new_tokens=200, progress=False)
 rep = dict(res.report, total_seconds=round(time.time() - t0, 1), teacher="arte:smollm2-135m", source=src)
 print(res); print(json.dumps(rep, indent=1))
