@@ -1,4 +1,4 @@
-"""Knowledge elicitation: the teacher drafts questions and one rationale per reasoning strategy, as a `datasets.Dataset`; the same code writes the final tailored data.
+"""Knowledge elicitation: the teacher drafts questions and a rationale per reasoning strategy; the same code writes the tailored data.
 
 Docs: https://arte-dev.github.io/arte/draft.html.md"""
 
@@ -157,7 +157,8 @@ def draft_questions(teacher:LM, # The teacher model
             if prefill: prompts = [p + [{"role": "assistant", "content": _prefill(n_shown)}] for p in prompts]
             s = _gen_seed(seed, "questions", calls)
             texts = [_with_prefill(t, _prefill(n_shown) if prefill else "") for t in _sample(teacher, prompts, s, **kw)]
-            rows = [dict(call=calls + j, seed=s, prompt_hash=stable_hash(p), text=t) for j, (p, t) in enumerate(zip(prompts, texts, strict=True))]
+            rows = [dict(call=calls + j, seed=s, prompt_hash=stable_hash(p), text=t)
+                    for j, (p, t) in enumerate(zip(prompts, texts, strict=True))]
             if sh is not None: sh.write(b_i, rows)
         before = len(acc)
         for r in rows:
