@@ -129,7 +129,7 @@ def _pairs_rows(pairs)->list[dict]:
     if not rows: rows = [{"round": rnd, "pairs": summ.get("pairs", 0)} for rnd, summ in pairs]
     return rows
 
-# %% ../nbs/12_report.ipynb #84424c8e
+# %% ../nbs/12_report.ipynb #9cbdc79e
 def _flat(d:dict)->dict:
     "The scalar fields of a summary dict."
     return {k: v for k, v in d.items() if not isinstance(v, (list, dict))}
@@ -166,7 +166,7 @@ def _stages_section(stages, metrics)->list[str]:
         L += ["## Drafting and rejects\n", md_table(rows)]
     return L
 
-# %% ../nbs/12_report.ipynb #23ed3901
+# %% ../nbs/12_report.ipynb #2a3c6dc8
 def _preference_section(out, stages)->list[str]:
     "The preference set, the score diagnostics and distributions, and the pairs built from them."
     L = []
@@ -206,7 +206,7 @@ def _env_section(stages, cfg_txt)->list[str]:
             md_table([{"stage": n, "round": r or "", "key": st.get("key", "")} for r, n, st in stages]),
             "## Config\n", "```toml\n" + cfg_txt.strip() + "\n```\n"]
 
-# %% ../nbs/12_report.ipynb #e13d7d40
+# %% ../nbs/12_report.ipynb #6f1c1f57
 def write_report(out)->Path:
     "Write `report.md` and its PNG figures into the run folder `out`; return the report's path."
     out = Path(out)

@@ -86,7 +86,7 @@ class AnswerFormat:
         if not c: return None
         return getattr(self, f"_{self.kind}")(c, strict)
 
-# %% ../nbs/03_tasks.ipynb #8eb9b7f7
+# %% ../nbs/03_tasks.ipynb #5845eec6
 @patch
 def _binary(self:AnswerFormat, c, strict):
     low = c.casefold()
@@ -262,7 +262,7 @@ class Task:
         f = self.fmt.kind + (f" {'/'.join(self.fmt.labels)}" if self.fmt.labels else "")
         return f"Task({self.name!r}, {f}, seeds={len(self.seeds)}, pool={len(self.pool)}, test={len(self.test)})"
 
-# %% ../nbs/03_tasks.ipynb #04e18995
+# %% ../nbs/03_tasks.ipynb #a4f54333
 @patch
 def _all(self:Task): return list(self.seeds) + list(self.pool) + list(self.test)
 
@@ -384,7 +384,7 @@ def bbh_category(name:str)->str|None:
     "The paper's BBH category (Table 7) of a task name, or None."
     return next((c for c, ns in BBH_CATEGORIES.items() for n in ns if name == n or name.startswith(n + "_")), None)
 
-# %% ../nbs/03_tasks.ipynb #45472b7a
+# %% ../nbs/03_tasks.ipynb #9c2ceb4d
 def task_from_examples(name:str, # Task name
                        examples:list, # `{input, target}` dicts: seeds, pool and (unless `test_examples`) test come from here
                        *, cot:list|None=None, # CoT exemplars `{input, rationale, target}`; their questions become the seeds
@@ -755,7 +755,7 @@ register_generator("navigate", _gen_navigate,
      "You are a physicist. Add up the displacement along each axis separately; you are back at the start only "
      "if both sums are zero."])
 
-# %% ../nbs/03_tasks.ipynb #bbcafdde
+# %% ../nbs/03_tasks.ipynb #b34dd27f
 LIAR_NAMES = ("Alexis Amberly Andree Antwan Audrie Bernita Christie Conception Crista Delbert Delfina Elanor Fidel Gwenn "
          "Helene Jamey Jerry Jim Kandi Ka Leda Lorine Maybelle Millicent Osvaldo Raymond Rashida Sherrie Shaunda "
          "Sima Tamika Teressa Ryan Vina Vernell Yoland Willian Michaela").split()
@@ -811,7 +811,7 @@ def _load_hf(spec:str, fields):
         return [e for s in other for e in rows(d[s], s)], rows(d["test"], "test"), name
     s = next(iter(d)); return rows(d[s], s), None, name
 
-# %% ../nbs/03_tasks.ipynb #008f292c
+# %% ../nbs/03_tasks.ipynb #ce977799
 def load_task(source:str, # Path to .json/.jsonl, "hf:<id>[:config][@split]" or "gen:<name>[:difficulty]"
               seed:int=0, # Seeds the split (and the generators)
               n_seeds:int=3, # Seed questions for the teacher's question-generation prompt

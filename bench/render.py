@@ -82,7 +82,8 @@ def decode()->str:
     base = d["rows"][0]["decode_ms_per_row_token"]
     rows = [[r["batch"], r["prefill_ms_per_token"], r["decode_step_ms"], r["decode_ms_per_row_token"],
              _x(base / r["decode_ms_per_row_token"]), _f(r["decode_frac_of_peak"])] for r in d["rows"]]
-    head = f"{d['prompt']}-token prompts; one decode step against their KV cache; {d['params'] / 1e6:.0f}M-parameter student, fp32, 1 thread."
+    head = (f"{d['prompt']}-token prompts; one decode step against their KV cache; "
+            f"{d['params'] / 1e6:.0f}M-parameter student, fp32, 1 thread.")
     return "\n\n".join([head, table(["batch", "prefill ms/token", "decode step ms", "decode ms per row-token",
                                      "decode speed-up vs batch 1", "decode fraction of matmul peak"], rows), _command(d)])
 
@@ -96,17 +97,19 @@ def reliability()->str:
     rows = [[r["k"], f"{r['split_half']:.2f} ± {r['split_half_sd']:.2f}", _f(r["min_gap_binomial"], 2), _f(r["min_gap_measured"], 2)]
             for r in d["by_k"]]
     need = "; ".join(f"a gap of {g}: {v['binomial']} (binomial) / {v['measured']} (measured)" for g, v in d["questions_needed"].items())
-    return "\n\n".join([head, table(["k", "split-half reliability (mean ± sd)", "min resolvable gap, binomial",
-                                     "min resolvable gap, measured"], rows), f"Questions needed (alpha 0.05, power 0.5): {need}.", _command(d)])
+    cols = ["k", "split-half reliability (mean ± sd)", "min resolvable gap, binomial", "min resolvable gap, measured"]
+    return "\n\n".join([head, table(cols, rows), f"Questions needed (alpha 0.05, power 0.5): {need}.", _command(d)])
 
 def generation()->str:
     "Teacher generation throughput by batch size."
     d = load("bench_generation")
     if d is None: return _missing("bench_generation")
     c = d["config"]
-    head = f"`{d['student']}` as teacher, {c['prompts']} step-by-step prompts of `{c['task']}`, up to {c['max_new_tokens']} new tokens, sampling."
+    head = (f"`{d['student']}` as teacher, {c['prompts']} step-by-step prompts of `{c['task']}`, "
+            f"up to {c['max_new_tokens']} new tokens, sampling.")
     rows = [[r["batch"], r["wall_s"], r["new_tokens"], r["tokens_per_s"], _x(r["speedup_vs_batch1"]), r["peak_rss_mb"]] for r in d["runs"]]
-    return "\n\n".join([head, table(["batch", "wall s", "new tokens", "tokens/s", "speed-up vs batch 1", "peak RSS MB"], rows), _command(d)])
+    cols = ["batch", "wall s", "new tokens", "tokens/s", "speed-up vs batch 1", "peak RSS MB"]
+    return "\n\n".join([head, table(cols, rows), _command(d)])
 
 def pipeline()->str:
     "Wall time and peak memory per stage of the demo run."
