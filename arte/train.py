@@ -1,4 +1,4 @@
-"""The training plumbing that `align` and `distill` share: trainer presets, config checks, loading a model for training, adapters, the Unsloth switch, quiet runs and saving.
+"""What `align` and `distill` share: trainer presets, config checks, loading, adapters, the Unsloth switch, saving.
 
 Docs: https://arte-dev.github.io/arte/train.html.md"""
 
@@ -6,9 +6,10 @@ Docs: https://arte-dev.github.io/arte/train.html.md"""
 
 # %% auto #0
 __all__ = ['DPO_PRESETS', 'SFT_PRESETS', 'LORA_PRESETS', 'FULL_FINE_TUNING', 'resolve_preset', 'train_args', 'dpo_config',
-           'sft_config', 'lora_config', 'default_peft', 'trainer_fields', 'trainer_table_errors', 'check_trainer_table',
-           'resolve_unsloth', 'import_unsloth', 'load_for_training', 'is_peft', 'add_adapter', 'check_trainable',
-           'trainable_model', 'quiet_training', 'TrainResult', 'plot_log', 'as_dataset', 'train_and_save']
+           'sft_config', 'lora_config', 'args_on_device', 'default_peft', 'trainer_fields', 'trainer_table_errors',
+           'check_trainer_table', 'resolve_unsloth', 'import_unsloth', 'load_for_training', 'is_peft', 'add_adapter',
+           'check_trainable', 'trainable_model', 'quiet_training', 'TrainResult', 'plot_log', 'as_dataset',
+           'train_and_save']
 
 # %% ../nbs/08b_train.ipynb #e5d5172e
 import sys, time, difflib, warnings, contextlib, dataclasses
@@ -94,6 +95,15 @@ def lora_config(preset:str="auto", # "auto", "lora" or "cpu" ("paper" trains eve
         raise ArteError(f"preset {preset!r} trains every weight (the paper's setting), so it has no LoRA config; "
                         "use preset 'lora' for an adapter, or peft_config=False", field="preset")
     return LoraConfig(**{"task_type": "CAUSAL_LM", **table[preset], **overrides})
+
+def args_on_device(args, # A TRL config (from `dpo_config`, `sft_config` or your own)
+                   device=None, # "cpu", "cuda", ...; None leaves `args` as they are
+                  ):
+    "`args`, rebuilt to train on `device` when its `use_cpu` says otherwise."
+    if device is None: return args
+    cpu = torch.device(device).type == "cpu"
+    if bool(args.use_cpu) == cpu: return args
+    with _no_ckpt_warnings(): return dataclasses.replace(args, use_cpu=cpu, bf16=args.bf16 and not cpu, fp16=args.fp16 and not cpu)
 
 def default_peft(peft_config, # A `peft.LoraConfig`, False (full fine-tuning) or None (from `preset`)
                  preset:str)->object:
