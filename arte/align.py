@@ -25,7 +25,7 @@ def plot_dpo(log_history:list, path=None):
     "Loss, reward margin and reward accuracy of a DPO run."
     return plot_log(log_history, DPO_CURVES, path, title="teacher DPO")
 
-# %% ../nbs/09_align.ipynb #5eb54e4a
+# %% ../nbs/09_align.ipynb #43819e2f
 @torch.no_grad()
 def _completion_logp(model, prompt_ids:list, full_ids:list)->float:
     ids = torch.tensor([full_ids], device=model.device)
@@ -46,7 +46,7 @@ def logp_margins(model, tok, pairs)->list[float]:
     finally: model.train(was)
     return out
 
-# %% ../nbs/09_align.ipynb #a9fa0dc8
+# %% ../nbs/09_align.ipynb #0cdf885f
 def align_teacher(model_or_path, # A model object, an HFLM, or a source for `arte.models.load_model`
                   tok=None, # The tokenizer (needed with a model object)
                   pairs_ds=None, # Preference pairs (`arte.pairs.make_pairs`): prompt, chosen, rejected
