@@ -34,7 +34,7 @@ def versions_tested(versions:dict|None=None, # package -> version; default: the 
 _FAST = {}
 
 def fast_paths()->bool:
-    "Whether the engine may use the private entry points below (checked once; a warning names the versions if not)."
+    "Whether the engine may use the transformers internals below (checked once; a warning names the versions if not)."
     if "on" not in _FAST:
         _FAST["on"] = versions_tested()
         if not _FAST["on"]:
@@ -44,7 +44,7 @@ def fast_paths()->bool:
 
 @contextlib.contextmanager
 def plain_paths():
-    "Inside, the engine behaves as on untested versions (no prefix sharing, no private kernels)."
+    "Inside, the engine behaves as on untested versions: no prefix sharing, plain batched generation."
     old = fast_paths(); _FAST["on"] = False
     try: yield
     finally: _FAST["on"] = old
