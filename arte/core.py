@@ -1,4 +1,4 @@
-"""Shared vocabulary: the error type, seeding, stable hashing, atomic file writes, cache folders and the `LM` interface.
+"""Errors, seeding, stable hashes, atomic files, cache folders, and the interfaces of models (`LM`) and tasks (`TaskLike`).
 
 Docs: https://arte-dev.github.io/arte/core.html.md"""
 
@@ -6,12 +6,12 @@ Docs: https://arte-dev.github.io/arte/core.html.md"""
 
 # %% auto #0
 __all__ = ['ArteError', 'set_seed', 'stable_hash', 'rng', 'atomic_write', 'save_json', 'load_json', 'Shards', 'cache_dir',
-           'in_test', 'test_size', 'LM', 'cut_at_stop', 'pkg_version', 'env_info', 'hf_quiet']
+           'in_test', 'test_size', 'LM', 'cut_at_stop', 'TaskLike', 'pkg_version', 'git_commit', 'env_info', 'hf_quiet']
 
 # %% ../nbs/00_core.ipynb #e3e25932
-import os, sys, json, hashlib, random, tempfile, time, platform, importlib.util
+import os, sys, json, hashlib, random, tempfile, platform, subprocess, contextlib, importlib.util
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Protocol, Sequence, runtime_checkable
 
 # %% ../nbs/00_core.ipynb #37b2fd46
 class ArteError(ValueError):
@@ -124,27 +124,60 @@ def test_size(full:int, test:int)->int:
 
 # %% ../nbs/00_core.ipynb #1ea5c58f
 class LM:
-    "The interface every model backend implements."
-    name:str = "lm"
+    "The model seam: a backend subclasses `LM` and overrides `generate` and `logprob`."
+    name:str = "lm" # Identifies the model in keys, result rows and reports
+    batch_size:int|None = None # Rows per forward pass for a backend that batches; None where that means nothing
+
     def generate(self, prompts:Sequence, # Strings, or lists of chat messages
                  n:int=1, # Completions per prompt
-                 temperature:float=0.0, # 0 means greedy
+                 temperature:float=0.0, # 0 means greedy (deterministic, `seed` ignored)
                  top_p:float=1.0, # Nucleus sampling
                  max_new_tokens:int=256, # Upper bound on generated tokens
-                 stop:Sequence[str]|None=None, # Cut each completion at the first of these strings
-                 seed:int|None=None, # Same seed, same output
+                 stop:Sequence[str]|None=None, # End each completion before the first of these strings
+                 seed:int|None=None, # Same seed, same samples
                 )->list[list[str]]:
-        "For each prompt, a list of `n` completions."
-        raise NotImplementedError
-    def logprob(self, prompts:Sequence, continuations:Sequence[str])->list[tuple[float,float]]:
-        "`(sum, mean)` log-probability of each continuation given its prompt."
-        raise NotImplementedError
+        "Abstract. For each prompt, in order, a list of `n` completions."
+        raise NotImplementedError(f"{type(self).__name__} does not implement generate")
 
+    def logprob(self, prompts:Sequence, # Strings, or lists of chat messages
+                continuations:Sequence[str], # One continuation per prompt
+               )->list[tuple[float,float]]:
+        "Abstract. `(sum, mean)` log-probability of each continuation given its prompt."
+        raise NotImplementedError(f"{type(self).__name__} does not implement logprob")
+
+    def model_info(self)->dict:
+        "What a run report records about this model; backends add size, dtype, device and adapter."
+        return dict(name=self.name, backend=type(self).__name__)
+
+    def __repr__(self): return f"{type(self).__name__}({self.name!r})"
+
+# %% ../nbs/00_core.ipynb #fd06117f
 def cut_at_stop(text:str, stop:Sequence[str]|None)->str:
     "Truncate `text` at the earliest occurrence of any `stop` string."
     if not stop: return text
     idx = [i for i in (text.find(s) for s in stop if s) if i >= 0]
     return text[:min(idx)] if idx else text
+
+# %% ../nbs/00_core.ipynb #3d6e3926
+@runtime_checkable
+class TaskLike(Protocol):
+    "What ARTE's stages read from a task; `arte.tasks.Task` implements it."
+    name:str # Short id, used in keys, question ids and result rows
+    description:str # The task description shown in every prompt
+    category:str|None # The paper's BBH group (logic / commonsense / math / knowledge), or None
+    seeds:list # Examples the teacher sees when drafting questions
+    pool:list # The validation pool the preference set is chosen from
+    test:list # The test split the student is evaluated on
+    cot:list # Chain-of-thought exemplars (`input`, `rationale`, `target`) for few-shot prompts
+    strategies:list|None # Task-specific reasoning-strategy prompts; None means the generic ones
+    fmt:Any # The answer format; `fmt.kind` is "binary", "choice", "integer" or "text"
+    answer_hint:str # How an answer looks, for prompts ("True or False")
+    def parse_answer(self, text:str, question:str|None=None)->str|None: "The final answer in `text`, or None."
+    def is_correct(self, pred, gold)->bool: "Does answer `pred` equal the `gold` target?"
+    def normalize(self, t)->str|None: "`t` in canonical form if it is in the answer format, else None."
+    def valid_target(self, t)->bool: "Is `t` a well-formed target (used to reject drafted questions)?"
+    def candidates(self, example:dict)->list: "Answer alternatives for likelihood scoring, the gold among them."
+    def fingerprint(self)->str: "A stable hash of the task's content, for stage keys."
 
 # %% ../nbs/00_core.ipynb #a0938110
 def pkg_version(name:str)->str|None:
@@ -153,14 +186,30 @@ def pkg_version(name:str)->str|None:
     try: return version(name)
     except PackageNotFoundError: return None
 
+def _git(cwd, *args)->str|None:
+    "The stripped output of `git *args` run in `cwd`, or None if git is missing or fails."
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # a status check must not take the index lock
+    try: r = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError): return None
+    return r.stdout.strip() if r.returncode == 0 else None
+
+def git_commit(path=None, # A file; default: the `arte` package's `__init__.py`
+              )->str|None:
+    "The commit checked out where git tracks `path`, with `+dirty` for uncommitted changes; None outside a checkout."
+    p = Path(path or importlib.util.find_spec("arte").origin).resolve()
+    if _git(p.parent, "ls-files", "--error-unmatch", p.name) is None: return None
+    sha = _git(p.parent, "rev-parse", "HEAD")
+    if not sha: return None
+    return sha + ("+dirty" if _git(p.parent, "status", "--porcelain", "--untracked-files=no") else "")
+
 def env_info(pkgs=("arte","torch","transformers","trl","peft","datasets","accelerate","unsloth"))->dict:
-    "Versions of the packages that shape a run, plus Python and platform."
+    "Versions of the packages that shape a run, Python and platform, and `arte`'s git commit (None if not a checkout)."
     d = {p: pkg_version(p) for p in pkgs}
+    d["arte_commit"] = git_commit()
     d["python"] = platform.python_version(); d["platform"] = platform.platform()
     return d
 
 # %% ../nbs/00_core.ipynb #16f092a2
-import contextlib
 @contextlib.contextmanager
 def hf_quiet():
     "Silence transformers' progress bars and info logs inside the block."

@@ -1,4 +1,4 @@
-"""Student accuracy at 0 and 3 shots with bootstrap confidence intervals, paired comparisons, result tables, and the paper's same-budget baselines.
+"""Student accuracy at 0 and 3 shots with bootstrap intervals, paired comparisons, result tables and the paper's baselines.
 
 Docs: https://arte-dev.github.io/arte/evaluate.html.md"""
 
@@ -10,19 +10,18 @@ __all__ = ['METHODS', 'METRIC_KEYS', 'TRAIN_COLUMNS', 'eval_items', 'bootstrap_c
            'baseline_datasets', 'compare_methods']
 
 # %% ../nbs/11_evaluate.ipynb #d5cdf10c
-import gc, sys, json, math, inspect, tempfile, warnings
+import gc, sys, math, tempfile, warnings
 from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
 from .core import *
 from .prompts import *
-from .score import PrefixScorer, can_reuse_prefix, _lcp
 
 # %% ../nbs/11_evaluate.ipynb #a5ab9989
 METHODS = ("vanilla", "original_teacher", "question_only", "rationale_only", "arte")
 METRIC_KEYS = ("method", "task", "category", "shots", "accuracy", "ci", "n")
 
-def eval_items(task, n:int|None=None, # How many test items; None: all
+def eval_items(task:TaskLike, n:int|None=None, # How many test items; None: all
                seed:int=0, # Seeds the subsample
                subsample:bool=True, # A seeded random subset (True) or the first `n` (False)
               )->list[tuple[int,dict]]:
@@ -80,65 +79,51 @@ def paired_diff_ci(a:Sequence, # 0/1 outcomes of method A, per item
     return {"diff": float(a.mean() - b.mean()), "ci": _pct(boot, alpha), "n": len(a), "p_better": float((boot > 0).mean())}
 
 # %% ../nbs/11_evaluate.ipynb #f9eb6cd4
-def _parse(task, text:str, question:str):
-    "`task.parse_answer(text)`, given the question too when it accepts one (choice tasks map option text to a letter)."
-    try: takes_q = "question" in inspect.signature(task.parse_answer).parameters
-    except (TypeError, ValueError): takes_q = False
-    return task.parse_answer(text, question=question) if takes_q else task.parse_answer(text)
-
-def _shared_prefix_greedy(lm, prompts:list[str], max_new_tokens:int, batch_size:int|None)->list[list[str]]:
-    "Greedy completions (one per prompt, as `lm.generate` returns them) with the prompts' common token prefix encoded once."
-    ps = PrefixScorer(lm, batch_size)
-    enc = ps.encode(prompts)
-    pre = enc[0][:_lcp(enc)]
-    return [[t] for t in ps.generate([pre], [(0, e[len(pre):]) for e in enc], max_new_tokens, STUDENT_STOP)]
-
 def _row(method, task, shots, items, n_boot, seed, alpha)->dict:
     c = [it["correct"] for it in items]
     acc = float(np.mean(c))
     lo, hi = bootstrap_ci(c, n_boot=n_boot, seed=seed, alpha=alpha)
-    return {"method": method, "task": task.name, "category": getattr(task, "category", None), "shots": shots,
+    return {"method": method, "task": task.name, "category": task.category, "shots": shots,
             "accuracy": acc, "ci": [lo, hi], "n": len(c),
             "parse_rate": float(np.mean([it["pred"] is not None for it in items])), "items": items}
 
+def _greedy(lm:LM, prompts:list, max_new_tokens:int, batch_size:int|None, seed:int)->list[list[str]]:
+    "`lm.generate` at temperature 0 with STUDENT_STOP, under `batch_size` for this call only."
+    old = lm.batch_size
+    if batch_size: lm.batch_size = batch_size
+    try: return lm.generate(prompts, n=1, temperature=0.0, max_new_tokens=max_new_tokens, stop=STUDENT_STOP, seed=seed)
+    finally: lm.batch_size = old
+
 def evaluate(lm:LM, # The student (an `LM`; e.g. `load_model(src, adapter=...)`)
-             task, # A `Task` with `test`, `cot`, `parse_answer`, `is_correct`
+             task:TaskLike, # The task: its `test` items are asked, its `cot` exemplars are the demonstrations
              shots:Sequence[int]=(0, 3), # Demonstrations per prompt, taken from `task.cot`
              n:int|None=None, # Test items (None: all); see `eval_items`
              max_new_tokens:int=256, # Upper bound on the student's rationale
-             batch_size:int|None=None, # Backend batch size for this call (None: the backend's own)
+             batch_size:int|None=None, # The backend's batch size for this call (None: its own)
              seed:int=0, # Seeds the item subsample, the generation and the bootstrap
              method:str="vanilla", # Recorded in the rows
              subsample:bool=True, # With `n`: a seeded random subset (True) or the first `n`
              n_boot:int=1000, alpha:float=0.05,
-             reuse_prefix:bool=True, # Encode the shared prompt prefix once when `lm` is an in-process transformers model
             )->list[dict]:
     "Accuracy of `lm` on `task`'s test items, one row per shot count, with a bootstrap CI and per-item predictions."
-    items = eval_items(task, n, seed, subsample)
-    cot = list(getattr(task, "cot", None) or [])
-    rows, old_bs = [], getattr(lm, "batch_size", None)
+    items, cot, rows = eval_items(task, n, seed, subsample), list(task.cot), []
     for k in shots:
         if k > len(cot): raise ArteError(f"{k}-shot needs {k} exemplars but task {task.name!r} has {len(cot)}", field="cot")
         prompts = [student_prompt(task, ex["input"], demos=cot[:k]) for _, ex in items]
-        if reuse_prefix and prompts and can_reuse_prefix(lm): outs = _shared_prefix_greedy(lm, prompts, max_new_tokens, batch_size)
-        else:
-            try:
-                if batch_size and old_bs is not None: lm.batch_size = batch_size
-                outs = lm.generate(prompts, n=1, temperature=0.0, max_new_tokens=max_new_tokens, stop=STUDENT_STOP, seed=seed)
-            finally:
-                if batch_size and old_bs is not None: lm.batch_size = old_bs
+        outs = _greedy(lm, prompts, max_new_tokens, batch_size, seed)
         its = []
         for (i, ex), o in zip(items, outs, strict=True):
             text = close_answer(o[0])
-            pred = _parse(task, text, ex["input"])
-            ok = pred is not None and bool(task.is_correct(pred, ex["target"]))
+            pred = task.parse_answer(text, ex["input"])
+            ok = pred is not None and task.is_correct(pred, ex["target"])
             its.append({"id": i, "input": ex["input"], "target": ex["target"], "output": text, "pred": pred, "correct": int(ok)})
         rows.append(_row(method, task, k, its, n_boot, seed, alpha))
     return rows
 
 def metric_rows(rows:list[dict])->list[dict]:
     "`rows` for `metrics.json`: the `METRIC_KEYS` first, then any other fields, without the per-item predictions."
-    return [{**{k: r.get(k) for k in METRIC_KEYS}, **{k: v for k, v in r.items() if k not in METRIC_KEYS and k != "items"}} for r in rows]
+    return [{**{k: r.get(k) for k in METRIC_KEYS}, **{k: v for k, v in r.items() if k not in METRIC_KEYS and k != "items"}}
+            for r in rows]
 
 # %% ../nbs/11_evaluate.ipynb #c460eddb
 def _items01(r)->dict:
@@ -158,6 +143,7 @@ def _order(labels):
         return (METHODS.index(base) if base in METHODS else len(METHODS), base, int(rd.rstrip(")") or 0))
     return sorted(set(labels), key=key)
 
+# %% ../nbs/11_evaluate.ipynb #ec72342c
 def paired_diffs(rows:list[dict], # Rows from `evaluate` (with `items`)
                  method:str="arte", # Method A
                  baselines:Sequence[str]|None=None, # Methods B (default: every other method in `rows`)
@@ -186,6 +172,7 @@ def paired_diffs(rows:list[dict], # Rows from `evaluate` (with `items`)
                             "ci": _pct(m, alpha), "n": n_all, "p_better": float((m > 0).mean())})
     return out
 
+# %% ../nbs/11_evaluate.ipynb #f2d90499
 def macro_rows(rows:list[dict], # Rows from `evaluate` (CIs need `items`)
                by:str="category", # "category": one row per category and one over all tasks; "all": only the latter
                n_boot:int=1000, seed:int=0, alpha:float=0.05)->list[dict]:
@@ -205,8 +192,9 @@ def macro_rows(rows:list[dict], # Rows from `evaluate` (CIs need `items`)
                     boot = np.mean([_boot_means(_as01(_items01(r).values()), n_boot, _boot_rng(seed, r["task"])) for r in grp], axis=0)
                     ci = _pct(boot, alpha)
                 else: ci = [None, None]
+                rd = {"round": rs[0]["round"]} if rs[0].get("round") else {}
                 out.append({"method": rs[0]["method"], "task": "macro", "category": g, "shots": s, "accuracy": acc, "ci": ci,
-                            "n": sum(r["n"] for r in grp), "n_tasks": len(grp), **({"round": rs[0]["round"]} if rs[0].get("round") else {})})
+                            "n": sum(r["n"] for r in grp), "n_tasks": len(grp), **rd})
     return out
 
 # %% ../nbs/11_evaluate.ipynb #66dcdce1
@@ -287,12 +275,13 @@ def original_teacher_data(scored_drafts, # Scored drafts (`qid`, `rationale`, `s
     return [r for _, r in best.values()]  # questions in order of first appearance
 
 # %% ../nbs/11_evaluate.ipynb #acc22ee1
-def _with_rationales(rows, lm, task, method, max_new_tokens, seed):
+def _with_rationales(rows, lm, task, method, max_new_tokens, seed, progress=None):
     "`rows` (questions) with a new step-by-step rationale from `lm`, as training rows of `method`."
     if not rows: return []
     from arte.draft import draft_rationales
     qs = [{"input": r["question"], "target": r["target"], "qid": str(r["qid"])} for r in rows]
-    new = draft_rationales(lm, task, qs, strategies=["step_by_step"], seed=seed, temperature=0.0, max_new_tokens=max_new_tokens)
+    new = draft_rationales(lm, task, qs, strategies=["step_by_step"], seed=seed, temperature=0.0, max_new_tokens=max_new_tokens,
+                            progress=progress)
     return [_train_row(r, method, **{k: d[k] for k in ("strategy", "rationale", "answer", "agrees", "teacher")})
             for r, d in zip(rows, new, strict=True)]
 
@@ -304,6 +293,7 @@ def baseline_datasets(scored_drafts, # The original teacher's scored drafts (all
                       n:int|None=None, # Examples per task in every set (None: the largest common size)
                       seed:int=0, max_new_tokens:int=512,
                       methods=None, # Which sets to build (default: all); the others come back as None, and cost nothing
+                      progress:bool|None=None, # Progress bars while rationales are written; default: not under nbdev-test
                      )->dict:
     "The paper's same-budget training sets, `{method: Dataset}` (`vanilla`: None), for `compare_methods`."
     from datasets import Dataset
@@ -315,20 +305,21 @@ def baseline_datasets(scored_drafts, # The original teacher's scored drafts (all
         alig = list(alig.values())
         k = min(len(orig), len(alig)) if n is None else min(n, len(orig), len(alig))
         if n is not None and k < n:
-            warnings.warn(f"{t.name}: only {k} examples per method fit the budget of {n} ({len(orig)} original, {len(alig)} aligned questions)")
+            warnings.warn(f"{t.name}: only {k} examples per method fit the budget of {n} "
+                          f"({len(orig)} original, {len(alig)} aligned questions)")
         pick = lambda rows, who: [rows[i] for i in sorted(rng(seed, "budget", t.name, who).sample(range(len(rows)), k))]
         orig, alig = pick(orig, "original"), pick(alig, "aligned")
         sets["original_teacher"] += [_train_row(r, "original_teacher") for r in orig]
         sets["arte"] += [_train_row(r, "arte") for r in alig]
         if methods is None or "rationale_only" in methods:
-            sets["rationale_only"] += _with_rationales(orig, aligned_teacher, t, "rationale_only", max_new_tokens, seed)
+            sets["rationale_only"] += _with_rationales(orig, aligned_teacher, t, "rationale_only", max_new_tokens, seed, progress)
         if methods is None or "question_only" in methods:
-            sets["question_only"] += _with_rationales(alig, original_teacher, t, "question_only", max_new_tokens, seed)
+            sets["question_only"] += _with_rationales(alig, original_teacher, t, "question_only", max_new_tokens, seed, progress)
     out = {"vanilla": None}
     for m in METHODS[1:]:
         if methods is not None and m not in methods: out[m] = None; continue
         rows = sets[m]
-        out[m] = Dataset.from_dict({c: [r[c] for r in rows] for c in TRAIN_COLUMNS}) if rows else Dataset.from_dict({c: [] for c in TRAIN_COLUMNS})
+        out[m] = Dataset.from_dict({c: [r[c] for r in rows] for c in TRAIN_COLUMNS})
     return out
 
 # %% ../nbs/11_evaluate.ipynb #fac51456
@@ -364,7 +355,7 @@ def compare_methods(student, # The untrained student: a model source for `load_f
     try:
         for m in _order(datasets):
             ds = datasets[m]
-            key = stable_hash(m, getattr(student, "name", student), [t.name for t in tasks], eval_kw,
+            key = stable_hash(m, student.name if isinstance(student, LM) else student, [t.name for t in tasks], eval_kw,
                               None if ds is None else [train_kw, stable_hash(_rows_of(ds))])
             f = out_dir/m/"eval.json"
             if f.exists() and load_json(f).get("key") == key: rows += load_json(f)["rows"]; continue

@@ -1,4 +1,4 @@
-"""The preference set: a response matrix over a validation pool, a 2PL IRT fit, the top-k questions by discrimination, and a fallback when IRT cannot be trusted.
+"""A response matrix over a validation pool, a 2PL IRT fit, the top-k questions by discrimination, and a fallback.
 
 Docs: https://arte-dev.github.io/arte/prefset.html.md"""
 
@@ -9,7 +9,7 @@ __all__ = ['WEAK_IRT', 'simulate_2pl', 'fit_2pl', 'item_total_scores', 'select_p
            'response_matrix', 'split_half_reliability', 'min_resolvable_gap', 'questions_needed']
 
 # %% ../nbs/06_prefset.ipynb #fe3df799
-import math, warnings, dataclasses, inspect
+import math, warnings, dataclasses
 from statistics import NormalDist
 from typing import Callable, Sequence
 import numpy as np
@@ -34,7 +34,8 @@ def _as_matrix(X)->np.ndarray:
     X = getattr(X, "X", X)
     try: A = np.asarray(X, dtype=float)
     except (TypeError, ValueError): raise ArteError("the response matrix must be numeric 0/1 (items × respondents)") from None
-    if A.ndim != 2 or 0 in A.shape: raise ArteError(f"the response matrix must be a non-empty 2-D array (items × respondents), got shape {A.shape}")
+    if A.ndim != 2 or 0 in A.shape:
+        raise ArteError(f"the response matrix must be a non-empty 2-D array (items × respondents), got shape {A.shape}")
     if not np.isin(A, (0, 1)).all(): raise ArteError("the response matrix must hold only 0 and 1 (missing answers are not supported)")
     return A.astype(np.int8)
 
@@ -56,7 +57,8 @@ def _map_2pl(X, s_a:float=0.75, s_b:float=2.0):
         la, b, th = p[:I], p[I:2*I], p[2*I:]
         a = np.exp(la); d = th[None, :] - b[:, None]; z = a[:, None] * d
         g = X - expit(z)  # d loglik / dz
-        obj = -(X * log_expit(z) + (1 - X) * log_expit(-z)).sum() + (la**2).sum() / (2 * s_a**2) + (b**2).sum() / (2 * s_b**2) + (th**2).sum() / 2
+        prior = (la**2).sum() / (2 * s_a**2) + (b**2).sum() / (2 * s_b**2) + (th**2).sum() / 2
+        obj = -(X * log_expit(z) + (1 - X) * log_expit(-z)).sum() + prior
         grad = np.concatenate([-(g * d).sum(1) * a + la / s_a**2, (g * a[:, None]).sum(1) + b / s_b**2, -(g * a[:, None]).sum(0) + th])
         return obj, grad
     r = minimize(f, np.zeros(2 * I + R), jac=True, method="L-BFGS-B", options=dict(maxiter=2000))
@@ -79,7 +81,9 @@ def fit_2pl(X, # Items × respondents 0/1 matrix (array, nested lists or `Respon
                all_correct=np.flatnonzero(p == 1).tolist(), all_wrong=np.flatnonzero(p == 0).tolist())
     why = []
     if n_eff < min_respondents: why.append(f"only {n_eff} distinct respondents (< {min_respondents})")
-    if informative.sum() < 2: why.append(f"only {int(informative.sum())} informative items ({len(out['all_correct'])} all-correct, {len(out['all_wrong'])} all-wrong)")
+    if informative.sum() < 2:
+        why.append(f"only {int(informative.sum())} informative items "
+                   f"({len(out['all_correct'])} all-correct, {len(out['all_wrong'])} all-wrong)")
     if why: out["reason"] = "; ".join(why); return out
     Xi = X[informative]
     try:
@@ -123,7 +127,8 @@ def select_prefset(X, # Items × respondents 0/1 matrix, or a `ResponseMatrix`
                    options:dict|None=None, # Passed to girth
                   )->tuple[list[int], dict]:
     "The `k` most discriminating questions (indices, best first) and an `info` dict saying which method ran and why."
-    if method not in ("auto", "irt", "item_total"): raise ArteError(f"unknown selection method {method!r}; use 'auto', 'irt' or 'item_total'", field="method")
+    if method not in ("auto", "irt", "item_total"):
+        raise ArteError(f"unknown selection method {method!r}; use 'auto', 'irt' or 'item_total'", field="method")
     A = _as_matrix(X); n_items = A.shape[0]
     if k < 1: raise ArteError(f"k must be >= 1, got {k}", field="k")
     r_it = item_total_scores(A)
@@ -135,18 +140,22 @@ def select_prefset(X, # Items × respondents 0/1 matrix, or a `ResponseMatrix`
         if not fit["ok"] and method == "irt": raise ArteError(f"2PL IRT cannot be trusted here: {fit['reason']}", field="method")
     if fit is not None and fit["ok"]:
         order, score = _rank(~degenerate, fit["a"], r_it), fit["a"]
-        info.update(method=f"irt:{irt}", reason=f"2PL {irt.upper()} fit on {int(fit['informative'].sum())} informative items × {fit['n_effective']} distinct respondents"
-                    + (f"; {fit['reason']}, ranked last" if fit["reason"] else ""))
+        reason = f"2PL {irt.upper()} fit on {int(fit['informative'].sum())} informative items × {fit['n_effective']} distinct respondents"
+        info.update(method=f"irt:{irt}", reason=reason + (f"; {fit['reason']}, ranked last" if fit["reason"] else ""))
         if fit["n_effective"] < WEAK_IRT:
             info["warning"] = (f"only {fit['n_effective']} distinct respondents: the discrimination ranking is weakly identified "
-                               "(simulated recovery Spearman ~0.55 at 20, ~0.73 at 50); add respondents (shots, exemplar rotations, sampled decodes, models)")
+                               "(simulated recovery Spearman ~0.55 at 20, ~0.73 at 50); "
+                               "add respondents (shots, exemplar rotations, sampled decodes, models)")
     else:
         order, score = _rank(~degenerate, r_it, np.zeros(n_items)), r_it
         info.update(method="item_total", reason=("fallback: " + fit["reason"]) if fit is not None else "item-total correlation requested")
-    if k > n_items: info["warning"] = (info.get("warning", "") + "; " if "warning" in info else "") + f"k={k} exceeds the pool of {n_items} questions; returning all"
+    if k > n_items:
+        too_many = f"k={k} exceeds the pool of {n_items} questions; returning all"
+        info["warning"] = info["warning"] + "; " + too_many if "warning" in info else too_many
     idx = [int(i) for i in order[:k]]
-    info.update(n_effective=len(np.unique(A, axis=1).T), all_correct=np.flatnonzero(p == 1).tolist(), all_wrong=np.flatnonzero(p == 0).tolist(),
-                n_degenerate_chosen=int(degenerate[idx].sum()), selected=idx, scores=_jsonable(score), item_total=_jsonable(r_it))
+    info.update(n_effective=len(np.unique(A, axis=1).T), all_correct=np.flatnonzero(p == 1).tolist(),
+                all_wrong=np.flatnonzero(p == 0).tolist(), n_degenerate_chosen=int(degenerate[idx].sum()), selected=idx,
+                scores=_jsonable(score), item_total=_jsonable(r_it))
     return idx, info
 
 # %% ../nbs/06_prefset.ipynb #b65c1d91
@@ -159,21 +168,24 @@ class ResponseMatrix:
     outputs:list|None=None # items × respondents raw completions, for inspection
     def __post_init__(self):
         self.X = _as_matrix(self.X)
-        if self.X.shape != (len(self.items), len(self.respondents)): raise ArteError(f"matrix shape {self.X.shape} does not match {len(self.items)} items × {len(self.respondents)} respondents")
-    def __repr__(self): return f"ResponseMatrix({len(self.items)} items × {len(self.respondents)} respondents, mean accuracy {self.X.mean():.3f})"
+        if self.X.shape != (len(self.items), len(self.respondents)):
+            raise ArteError(f"matrix shape {self.X.shape} does not match {len(self.items)} items × {len(self.respondents)} respondents")
+    def __repr__(self):
+        return f"ResponseMatrix({len(self.items)} items × {len(self.respondents)} respondents, mean accuracy {self.X.mean():.3f})"
     @property
     def accuracy(self)->dict: return dict(zip(self.respondents, self.X.mean(0).round(4).tolist()))
-    def to_dict(self)->dict: return dict(X=self.X.tolist(), items=list(self.items), respondents=list(self.respondents), outputs=self.outputs)
+    def to_dict(self)->dict:
+        return dict(X=self.X.tolist(), items=list(self.items), respondents=list(self.respondents), outputs=self.outputs)
     @classmethod
     def from_dict(cls, d:dict): return cls(np.asarray(d["X"]), d["items"], d["respondents"], d.get("outputs"))
 
 # %% ../nbs/06_prefset.ipynb #7760b97a
-def _named_lms(lms)->list[tuple[str, object]]:
+def _named_lms(lms)->list[tuple[str, LM]]:
     if isinstance(lms, dict): return [(str(k), v) for k, v in lms.items()]
     if not isinstance(lms, (list, tuple)): lms = [lms]
     out, seen = [], {}
     for i, lm in enumerate(lms):
-        n = getattr(lm, "name", None) or f"lm{i}"
+        n = lm.name or f"lm{i}"
         seen[n] = seen.get(n, 0) + 1
         out.append((n if seen[n] == 1 else f"{n}#{seen[n]}", lm))
     return out
@@ -185,7 +197,8 @@ def respondent_specs(lms, # An `LM`, a list of them, or a dict name -> LM
                      decodes:Sequence=((0.0, None),), # (temperature, seed) per decode
                     )->list[dict]:
     "Every respondent as a dict: `name`, `lm`, `shots`, `rotation`, `temperature`, `seed`."
-    if any(k > n_exemplars or k < 0 for k in shots): raise ArteError(f"shot counts {list(shots)} need 0..{n_exemplars} exemplars", field="shots")
+    if any(k > n_exemplars or k < 0 for k in shots):
+        raise ArteError(f"shot counts {list(shots)} need 0..{n_exemplars} exemplars", field="shots")
     dec = []
     for t, s in decodes:
         d = (0.0, None) if not t else (float(t), s)
@@ -201,7 +214,7 @@ def respondent_specs(lms, # An `LM`, a list of them, or a dict name -> LM
 
 # %% ../nbs/06_prefset.ipynb #ecdadbcb
 def response_matrix(lms, # An `LM`, a list of them, or a dict name -> LM
-                    task, # Has `pool`, `cot` (or `seeds`), `description`, `parse_answer`, `is_correct`
+                    task:TaskLike, # The task: its `pool` is asked, its `cot` exemplars are the demonstrations
                     shots:Sequence[int]=(0, 1, 2, 3), # Shot counts, one respondent each
                     rotations:int=1, # Exemplar rotations per k > 0: more respondents, still greedy
                     decodes:Sequence=((0.0, None),), # (temperature, seed) decodes per respondent
@@ -211,15 +224,12 @@ def response_matrix(lms, # An `LM`, a list of them, or a dict name -> LM
                     keep_outputs:bool=True, # Keep the raw completions in `.outputs`
                    )->ResponseMatrix:
     "Ask every respondent every pool question and record right (1) / wrong (0)."
-    pool = list(task.pool)
+    pool, demos = list(task.pool), list(task.cot)
     if not pool: raise ArteError("the task's validation pool is empty", field="pool")
-    demos = list(getattr(task, "cot", None) or getattr(task, "seeds", None) or [])
     prompt_fn = prompt_fn or student_prompt
     specs = respondent_specs(lms, shots, n_exemplars=len(demos), rotations=rotations, decodes=decodes)
-    X = np.zeros((len(pool), len(specs)), np.int8); outs = [[None] * len(specs) for _ in pool]
+    X = np.zeros((len(pool), len(specs)), np.int8); outs = [[None] * len(specs) for _ in pool]  # items × respondents
     bs = batch_size or len(pool)
-    try: with_q = len(inspect.signature(task.parse_answer).parameters) >= 2   # `Task.parse_answer(text, question)`
-    except (TypeError, ValueError): with_q = False
     for j, s in enumerate(specs):
         d = [demos[(s["rotation"] + i) % len(demos)] for i in range(s["shots"])]
         prompts = [prompt_fn(task, ex["input"], d) for ex in pool]
@@ -229,8 +239,8 @@ def response_matrix(lms, # An `LM`, a list of them, or a dict name -> LM
                                    stop=STUDENT_STOP, seed=s["seed"])
             texts += [close_answer(r[0]) for r in res]
         for i, (ex, t) in enumerate(zip(pool, texts, strict=True)):
-            pred = task.parse_answer(t, ex["input"]) if with_q else task.parse_answer(t)
-            X[i, j] = int(pred is not None and bool(task.is_correct(pred, ex["target"])))
+            pred = task.parse_answer(t, ex["input"])
+            X[i, j] = int(pred is not None and task.is_correct(pred, ex["target"]))
             outs[i][j] = t
     return ResponseMatrix(X, list(range(len(pool))), [s["name"] for s in specs], outs if keep_outputs else None)
 
@@ -241,7 +251,8 @@ def split_half_reliability(M, # Drafts × questions 0/1 (or fractional) matrix
                           )->float:
     "Spearman-Brown corrected split-half correlation of per-draft accuracy, averaged over random halves."
     M = np.asarray(M, float)
-    if M.ndim != 2 or M.shape[0] < 2 or M.shape[1] < 2: raise ArteError(f"need a drafts × questions matrix with at least 2 of each, got shape {M.shape}")
+    if M.ndim != 2 or M.shape[0] < 2 or M.shape[1] < 2:
+        raise ArteError(f"need a drafts × questions matrix with at least 2 of each, got shape {M.shape}")
     r_ = np.random.default_rng(seed); n = M.shape[1]; rs = []
     for _ in range(n_splits):
         perm = r_.permutation(n); h1, h2 = M[:, perm[:n // 2]].mean(1), M[:, perm[n // 2:]].mean(1)

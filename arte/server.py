@@ -1,4 +1,4 @@
-"""`ServerLM`: the `LM` interface over an OpenAI-compatible HTTP server (vLLM, SGLang, TGI, llama.cpp), with bounded concurrency, retries and resumable partial results; plus a small test server.
+"""`ServerLM` speaks to OpenAI-compatible servers (vLLM, SGLang, TGI, llama.cpp) with bounded concurrency and retries.
 
 Docs: https://arte-dev.github.io/arte/server.html.md"""
 
@@ -122,6 +122,7 @@ def _http(self:ServerLM, url, body=None):
         except (OSError, http.client.HTTPException): data = b""
         return e.code, data, e.headers
 
+# %% ../nbs/02b_server.ipynb #e3581ce6
 @patch
 def _call(self:ServerLM, path:str, body:dict|None=None, check:Callable|None=None):
     "Send one request (GET if no body) with retries; return `check(json)` (or the JSON)."
@@ -234,6 +235,7 @@ def _text(self:ServerLM, prompt)->str:
                         "a tokenizer's apply_chat_template with tokenize=False, add_generation_prompt=True)", field="render")
     return self.render(list(prompt))
 
+# %% ../nbs/02b_server.ipynb #ce5305d7
 @patch
 def _sample(self:ServerLM, prompt, k:int, temperature, top_p, max_tokens, stop, seed)->list[str]:
     "`k` completions of one prompt."
@@ -339,6 +341,7 @@ def _score(self:ServerLM, text:str, cont:str, method:str)->tuple[float,float]:
         return r[:2]
     return self._call("/completions", body, check=check)
 
+# %% ../nbs/02b_server.ipynb #3e4ec021
 @patch
 def _probe(self:ServerLM, text:str, cont:str):
     "Score one pair with each method in turn; keep the first that works."
@@ -438,8 +441,9 @@ class LMServer(ThreadingHTTPServer):
                  name:str|None=None, # The model id clients must send; default `lm.name`
                  api_key:str|None=None, # If set, clients must send `Authorization: Bearer <api_key>`
                  **faults): # Fault injection knobs (see the table above)
-        if set(faults) - set(self.FAULTS): raise ArteError(f"unknown fault knobs {sorted(set(faults) - set(self.FAULTS))}; known: {', '.join(self.FAULTS)}")
-        self.lm, self.name, self.api_key = lm, name or getattr(lm, "name", "lm"), api_key
+        if set(faults) - set(self.FAULTS):
+            raise ArteError(f"unknown fault knobs {sorted(set(faults) - set(self.FAULTS))}; known: {', '.join(self.FAULTS)}")
+        self.lm, self.name, self.api_key = lm, name or lm.name, api_key
         self.faults, self.stats, self.bodies = {**self.FAULTS, **faults}, dict(requests=0, in_flight=0, max_in_flight=0), []
         self._lock, self._lm_lock, self._thread = threading.Lock(), threading.Lock(), None
         super().__init__((host, port), _Handler)
@@ -472,7 +476,8 @@ def _answer(self:LMServer, h, raw:bytes, num:int):
     fail = self._take("fail") or (f["fail_from"] is not None and num >= f["fail_from"])
     malformed, st = not fail and self._take("malformed"), int(f["status"])
     time.sleep(f["latency"] + (f["delay"] if self._take("slow") else 0))
-    if fail: return h.send_json(st, _err(f"injected failure (HTTP {st})", "server_error"), headers=[("Retry-After", "0")] if st == 429 else ())
+    if fail:
+        return h.send_json(st, _err(f"injected failure (HTTP {st})", "server_error"), headers=[("Retry-After", "0")] if st == 429 else ())
     if malformed: return h.send_json(200, raw=b'{"choices": [{"text": "trunc')
     try:
         body = json.loads(raw or b"{}")
@@ -502,6 +507,7 @@ def _gen(self:LMServer, prompt, body:dict, default_max:int)->list[str]:
         return self.lm.generate([prompt], n=n, temperature=float(body.get("temperature", 1.0)), top_p=float(body.get("top_p", 1.0)),
                                 max_new_tokens=mx, stop=stop, seed=body.get("seed"))[0]
 
+# %% ../nbs/02b_server.ipynb #0dd2d1c4
 @patch
 def _token_logprobs(self:LMServer, ids:list[int]):
     "`(logprobs, ranks)` of each token given the ones before it (None for the first)."
@@ -520,7 +526,8 @@ def _completions(self:LMServer, body:dict)->dict:
     ps = [ps] if isinstance(ps, str) else ps
     if not isinstance(ps, list) or not ps or not all(isinstance(p, str) for p in ps):
         raise _BadRequest("prompt must be a string or a list of strings (token ids are not supported here)")
-    echo, want_lp, want_plp, mode = bool(body.get("echo")), body.get("logprobs") is not None, body.get("prompt_logprobs") is not None, self.faults["logprobs"]
+    echo, mode = bool(body.get("echo")), self.faults["logprobs"]
+    want_lp, want_plp = body.get("logprobs") is not None, body.get("prompt_logprobs") is not None
     if (echo and want_lp or want_plp) and mode != "ignore":
         if mode is False or not hasattr(self.lm, "model"):
             raise _BadRequest("this server does not return prompt log-probabilities (echo with logprobs, prompt_logprobs)")
