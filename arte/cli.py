@@ -116,7 +116,8 @@ def _eval(a):
     from arte.models import load_model
     from arte.evaluate import evaluate, metric_rows
     lm = load_model(a.model, adapter=a.adapter)
-    rows = [r for t in tasks for r in evaluate(lm, t, shots=tuple(a.shots), n=a.n, max_new_tokens=a.max_new_tokens, seed=a.seed, method=a.method)]
+    rows = [r for t in tasks
+            for r in evaluate(lm, t, shots=tuple(a.shots), n=a.n, max_new_tokens=a.max_new_tokens, seed=a.seed, method=a.method)]
     rows = metric_rows(rows)
     _print_eval({"eval": rows})
     if a.out: save_json(a.out, rows); print(f"rows written to {a.out}")
@@ -128,7 +129,8 @@ def _report_cmd(p):
     p.set_defaults(func=lambda a: print(__import__("arte.report", fromlist=["write_report"]).write_report(_existing(a.dir))))
 
 def _existing(d):
-    if not (Path(d)/"metrics.json").exists() and not (Path(d)/"config.toml").exists(): raise ArteError("not an arte run folder (no config.toml or metrics.json)", file=d)
+    if not (Path(d)/"metrics.json").exists() and not (Path(d)/"config.toml").exists():
+        raise ArteError("not an arte run folder (no config.toml or metrics.json)", file=d)
     return d
 
 @subcommand("serve", "serve a model over a small OpenAI-compatible HTTP API (for sharing one model between processes)")

@@ -38,7 +38,7 @@ class ARTEConfig:
     n_tailored:int = 8 # tailored training examples per task written by the aligned teacher
     n_test:int = 16 # test items per task for evaluation
     eval_shots:list = field(default_factory=lambda: [0, 3]) # shot counts for evaluation
-    baselines:list = field(default_factory=lambda: ["vanilla", "original_teacher", "question_only", "rationale_only"]) # methods besides arte
+    baselines:list = field(default_factory=lambda: ["vanilla", "original_teacher", "question_only", "rationale_only"]) # other methods
     # generation
     score_mode:str = "generate" # "generate" (paper-faithful) or "likelihood" (cheaper, see arte.score)
     score_batch_size:int|None = None # rows the student decodes together while scoring; None: 64 (halved on CUDA OOM)

@@ -73,7 +73,8 @@ def stage(self:Run, name:str, # Stage name (a folder under the round)
           round_no:int|None=None, # Round number, or None for a round-independent stage
          )->dict:
     "Run `fn` in its stage folder unless a finished stage with the same key is there; return its record."
-    d, key, where = self.out/(f"round-{round_no}" if round_no else "")/name, stable_hash(name, key_parts), f"{name}" + (f" (round {round_no})" if round_no else "")
+    d, key = self.out/(f"round-{round_no}" if round_no else "")/name, stable_hash(name, key_parts)
+    where = name + (f" (round {round_no})" if round_no else "")
     rec = dict(name=name, round=round_no, key=key, dir=str(d))
     sf = d/"_stage.json"
     if sf.exists():
@@ -110,7 +111,8 @@ def _merge_chain(model, adapters):
 def _weights(lm, source):
     "`(model, tok)` of a given model object."
     if getattr(lm, "model", None) is None or getattr(lm, "tok", None) is None:
-        raise ArteError(f"the model given for {source!r} has no weights to adapt or train (`.model` and `.tok`, as on HFLM)", field="models")
+        raise ArteError(f"the model given for {source!r} has no weights to adapt or train (`.model` and `.tok`, as on HFLM)",
+                        field="models")
     return lm.model, lm.tok
 
 def _local_folder(src:str)->str:
@@ -207,7 +209,8 @@ def _no_progress_bars(on:bool):
 
 def _check_given(cfg:ARTEConfig, models:dict|None):
     unknown = sorted(set(models or {}) - {cfg.teacher, cfg.student, *cfg.respondents})
-    if unknown: raise ArteError(f"models given for {unknown}, which the config does not name (teacher, student, respondents)", field="models")
+    if unknown:
+        raise ArteError(f"models given for {unknown}, which the config does not name (teacher, student, respondents)", field="models")
 
 def run_arte(cfg:ARTEConfig, # A validated config (`check_config` / `load_config`)
              out, # The run folder

@@ -78,7 +78,7 @@ class Teacher:
 
 # %% ../nbs/12b_stages.ipynb #5ae7a8ca
 def prefset_stage(ctx:RunContext, d:Path, round_no=None)->dict:
-    "Every respondent (the student at each of `respondent_shots`, plus `respondents`) answers the validation pool; IRT keeps the `prefset_k` most discriminative questions."
+    "Every respondent (the student at each of `respondent_shots`, and `respondents`) answers the pool; IRT keeps `prefset_k` questions."
     from arte.prefset import response_matrix, select_prefset
     cfg, res, summ = ctx.cfg, {}, {}
     lms = {src: ctx.models.get(src) for src in [cfg.student, *cfg.respondents]}
@@ -146,7 +146,7 @@ def score_stage(ctx:RunContext, d:Path, round_no:int, drafts:dict, prefset:dict)
 
 # %% ../nbs/12b_stages.ipynb #90b3176e
 def pairs_stage(ctx:RunContext, d:Path, round_no:int, scores:dict)->dict:
-    "Question-level pairs (`question_pairs` per task, top vs bottom quartile of ŝ_q) and rationale-level pairs (best vs worst ŝ_r per question)."
+    "`question_pairs` question-level pairs per task (top vs bottom quartile of ŝ_q), and rationale-level pairs (best vs worst ŝ_r)."
     from arte.pairs import make_pairs
     cfg, scored = ctx.cfg, load_ds(Path(scores["dir"])/"scored")
     levels = ("question", "rationale") if cfg.rationale_pairs else ("question",)
@@ -208,7 +208,8 @@ def baselines_stage(ctx:RunContext, d:Path, round_no:int, tailored:dict, scores:
         orig = ctx.models.get(teacher.source) if "question_only" in want else None
         aligned = ctx.models.get(teacher.source, teacher.adapters) if "rationale_only" in want else None
         try: b = baseline_datasets(load_ds(Path(scores["dir"])/"scored"), data, orig, aligned, ctx.tasks, n=cfg.n_tailored,
-                                   seed=cfg.seed, max_new_tokens=cfg.rationale_max_new_tokens, methods=want)
+                                   seed=cfg.seed, max_new_tokens=cfg.rationale_max_new_tokens, methods=want,
+                                   progress=not ctx.quiet)
         except ArteError as e: b = {}; ctx.log(f"baselines: {e}")
         sets.update({m: ds for m, ds in b.items() if m in want and ds is not None})
     counts = {m: len(save_ds(ds, d/m)) for m, ds in sets.items()}
