@@ -8,7 +8,7 @@ Docs: https://arte-dev.github.io/arte/cli.html.md"""
 __all__ = ['subcommand', 'make_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #25d7acc3
-import sys, os, argparse, traceback, time, json, resource
+import sys, os, argparse, traceback, time, json, resource, warnings
 from pathlib import Path
 from .core import *
 
@@ -83,8 +83,13 @@ def _run_args(p):
     p.set_defaults(func=lambda a: _run(_load(a.config), a.out, a))
 
 def _load(path):
+    "The validated config at `path`; the warnings about renamed keys are printed."
     from arte.pipeline import load_config
-    return load_config(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DeprecationWarning)
+        cfg = load_config(path)
+    for w in caught: print(f"arte: warning: {w.message}", file=sys.stderr)
+    return cfg
 
 @subcommand("run", "run (or resume) ARTE from a config file")
 def _run_cmd(p): _run_args(p)
