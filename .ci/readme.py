@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Render README.md from nbs/index.ipynb without Quarto, or check that it is up to date (--check).
 
-Quarto cannot be installed on our machines, so `nbdev-readme` cannot run here. This renders the same
+`nbdev-readme` needs Quarto; this renders the same README without it, with the same
 content: markdown cells verbatim, code cells as fenced ```sh or ```python blocks, cells with `#| hide`
 or `#| include: false` left out, and directive lines (`#| ...`) removed."""
 import json, sys

@@ -1,4 +1,4 @@
-"""Knowledge elicitation: the teacher drafts questions and one rationale per reasoning strategy, as a `datasets.Dataset`; the same code writes the final tailored data.
+"""Knowledge elicitation: the teacher drafts questions and a rationale per reasoning strategy; the same code writes the tailored data.
 
 Docs: https://arte-dev.github.io/arte/draft.html.md"""
 
@@ -9,7 +9,7 @@ __all__ = ['DRAFT_FEATURES', 'normalize_question', 'char_ngrams', 'jaccard', 'Du
            'rationale_prompt', 'draft_rationales', 'DraftResult', 'draft', 'generate_tailored']
 
 # %% ../nbs/05_draft.ipynb #321d3b6c
-import re, math, time, unicodedata, builtins, warnings
+import re, math, time, unicodedata, warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,8 +89,8 @@ def canonical_target(task, ex:dict)->str|None:
     "The canonical form of the drafted `ex['target']` for `task`, or None if it is not a valid answer."
     t = str(ex["target"]).strip()
     if not task.valid_target(t): return None
-    c = task.normalize(t) if hasattr(task, "normalize") else task.parse_answer(f"<ans>{t}</ans>") or t
-    if getattr(getattr(task, "fmt", None), "kind", None) == "choice":
+    c = task.normalize(t)
+    if task.fmt.kind == "choice":
         if c not in {f"({l})" for l in re.findall(r"\(([A-R])\)", ex["input"])}: return None
     return c
 
@@ -139,8 +139,8 @@ def draft_questions(teacher:LM, # The teacher model
     max_calls = 4 * math.ceil(m / k) + 4 if max_calls is None else max_calls
     kw = dict(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens)
     ix = DupIndex({"seed": [s["input"] for s in (task.seeds if seeds is None else seeds)],
-                   "test": [e["input"] for e in (getattr(task, "test", None) or [])],
-                   "pool": [e["input"] for e in (getattr(task, "pool", None) or [])]}, threshold=near_dup)
+                   "test": [e["input"] for e in task.test],
+                   "pool": [e["input"] for e in task.pool]}, threshold=near_dup)
     sh = None
     if out_dir is not None:
         sh = Shards(Path(out_dir)/"questions", stable_hash("questions", task.name, task.description, seeds, task.seeds,
@@ -157,7 +157,8 @@ def draft_questions(teacher:LM, # The teacher model
             if prefill: prompts = [p + [{"role": "assistant", "content": _prefill(n_shown)}] for p in prompts]
             s = _gen_seed(seed, "questions", calls)
             texts = [_with_prefill(t, _prefill(n_shown) if prefill else "") for t in _sample(teacher, prompts, s, **kw)]
-            rows = [dict(call=calls + j, seed=s, prompt_hash=stable_hash(p), text=t) for j, (p, t) in enumerate(zip(prompts, texts, strict=True))]
+            rows = [dict(call=calls + j, seed=s, prompt_hash=stable_hash(p), text=t)
+                    for j, (p, t) in enumerate(zip(prompts, texts, strict=True))]
             if sh is not None: sh.write(b_i, rows)
         before = len(acc)
         for r in rows:
@@ -191,7 +192,7 @@ def draft_rationales(teacher:LM, task, questions:Sequence[dict], # `{input, targ
                      strategies:Sequence[str]|None=None, # Default `strategy_names(task)`
                      seed:int=0, temperature:float=0.0, top_p:float=1.0, max_new_tokens:int=512,
                      batch_size:int=16, # Prompts per `generate` call
-                     round:int=1, # ARTE round, recorded per row
+                     round_no:int=1, # ARTE round, recorded per row (column `round`)
                      qid_prefix:str="q",
                      out_dir=None, # Folder for resumable shards (`rationales/`)
                      key:str="", progress:bool|None=None)->list[dict]:
@@ -203,7 +204,7 @@ def draft_rationales(teacher:LM, task, questions:Sequence[dict], # `{input, targ
     sh = None
     if out_dir is not None:
         sh = Shards(Path(out_dir)/"rationales", stable_hash("rationales", hashes, [q["target"] for q in questions], seed,
-                    temperature, top_p, max_new_tokens, batch_size, round, qid_prefix, teacher.name, key))
+                    temperature, top_p, max_new_tokens, batch_size, round_no, qid_prefix, teacher.name, key))
     rows = []
     bar = tqdm(total=len(jobs), desc=f"rationales {task.name}", disable=not _show(progress), leave=False)
     for b_i, lo in enumerate(range(0, len(jobs), batch_size)):
@@ -215,9 +216,9 @@ def draft_rationales(teacher:LM, task, questions:Sequence[dict], # `{input, targ
             out = []
             for (i, q, st), h, t in zip(jobs[lo:lo+batch_size], hashes[lo:lo+batch_size], texts, strict=True):
                 rat = close_answer(t[0].strip()); ans = task.parse_answer(rat)
-                out.append(dict(task=task.name, qid=q.get("qid") or f"{task.name}:r{round}:{qid_prefix}{i:04d}",
+                out.append(dict(task=task.name, qid=q.get("qid") or f"{task.name}:r{round_no}:{qid_prefix}{i:04d}",
                                 question=q["input"], target=q["target"], strategy=st, rationale=rat, answer=ans,
-                                agrees=bool(ans is not None and task.is_correct(ans, q["target"])), round=round,
+                                agrees=bool(ans is not None and task.is_correct(ans, q["target"])), round=round_no,
                                 teacher=teacher.name, prompt_hash=h, seed=s, temperature=float(temperature),
                                 top_p=float(top_p), max_new_tokens=max_new_tokens))
             if sh is not None: sh.write(b_i, out)
@@ -239,7 +240,8 @@ class DraftResult:
 def draft(teacher:LM, task, m:int=250, # Questions to draft
           k:int=5, # Questions asked for per call
           strategies:Sequence[str]|None=None, # Default `strategy_names(task)`; `["step_by_step"]` for tailored data
-          seed:int=0, round:int=1,
+          seed:int=0, # Run seed
+          round_no:int=1, # ARTE round, recorded per row (column `round`)
           question_temperature:float=1.0, rationale_temperature:float=0.0, top_p:float=1.0,
           question_max_new_tokens:int=768, rationale_max_new_tokens:int=512,
           question_batch_size:int=8, rationale_batch_size:int=16,
@@ -260,7 +262,7 @@ def draft(teacher:LM, task, m:int=250, # Questions to draft
                              f"(rejects: {rep['rejects']})", stacklevel=2)
     t0 = time.time()
     rows = draft_rationales(teacher, task, qs, strategies, seed=seed, temperature=rationale_temperature, top_p=top_p,
-                            max_new_tokens=rationale_max_new_tokens, batch_size=rationale_batch_size, round=round,
+                            max_new_tokens=rationale_max_new_tokens, batch_size=rationale_batch_size, round_no=round_no,
                             qid_prefix=qid_prefix, out_dir=out_dir, key=key, progress=progress)
     n, agree = len(rows), sum(r["agrees"] for r in rows)
     per = {s: dict(n=0, agree=0, no_answer=0) for s in strategies}
@@ -269,18 +271,18 @@ def draft(teacher:LM, task, m:int=250, # Questions to draft
     kept = [r for r in rows if r["agrees"]] if require_agree else rows
     rep.update(strategies=strategies, rationales=n, agree=agree, agree_rate=agree / n if n else 0.0,
                no_answer=sum(r["answer"] is None for r in rows), per_strategy=per, require_agree=require_agree,
-               dropped_disagree=n - len(kept), rows=len(kept), round=round, teacher=teacher.name, seed=seed,
+               dropped_disagree=n - len(kept), rows=len(kept), round=round_no, teacher=teacher.name, seed=seed,
                question_temperature=question_temperature, rationale_temperature=rationale_temperature,
-               rationale_seconds=builtins.round(time.time() - t0, 3))
+               rationale_seconds=round(time.time() - t0, 3))
     ds = Dataset.from_dict({c: [r[c] for r in kept] for c in DRAFT_FEATURES}, features=DRAFT_FEATURES)
     if out_dir is not None: save_json(Path(out_dir)/"report.json", rep)
     return DraftResult(ds, rep)
 
 # %% ../nbs/05_draft.ipynb #b7effe43
 def generate_tailored(teacher:LM, task, m:int=250, # Questions (= SFT examples) to generate
-                      seed:int=0, round:int=1, out_dir=None,
+                      seed:int=0, round_no:int=1, out_dir=None,
                       **kw, # More `draft` arguments
                      )->DraftResult:
     "Tailored training data: `m` questions with one greedy step-by-step rationale each (paper §3.3, App. F)."
     kw = dict(dict(strategies=["step_by_step"], rationale_temperature=0.0, qid_prefix="t"), **kw)
-    return draft(teacher, task, m, seed=seed, round=round, out_dir=out_dir, **kw)
+    return draft(teacher, task, m, seed=seed, round_no=round_no, out_dir=out_dir, **kw)

@@ -70,19 +70,19 @@ Q_COUNTS = ("pairs", "requested", "questions", "top", "bottom", "tie", "low_marg
 
 def question_pairs(scored, # Scored-draft rows of one task (a Dataset or list of dicts)
                    task, # The task (for the question-generation prompt)
-                   n_pairs:int=50, # Pairs to make (paper: 50 per task)
+                   n:int=50, # Pairs to make (paper: 50 per task)
                    quantile:float=0.25, # Size of the top and bottom groups (paper: quartiles)
                    min_margin:float=0.0, # Skip pairs whose score_q difference is below this (ties always skipped)
                    k:int=1, # Questions asked for in the DPO prompt
                    seed:int=0)->tuple[list[dict], dict]:
     "Question-level DPO pairs for one task, and counts of what was made and skipped."
-    c = dict.fromkeys(Q_COUNTS, 0); c["requested"] = n_pairs
+    c = dict.fromkeys(Q_COUNTS, 0); c["requested"] = n
     qs = []
     for qid, rows in group_questions(scored).get(task.name, {}).items():
         if not _ok(rows[0]["score_q"]): c["unscored"] += 1; continue
         qs.append(dict(qid=qid, question=rows[0]["question"], target=rows[0]["target"], score=float(rows[0]["score_q"])))
     c["questions"] = len(qs)
-    if not qs or n_pairs <= 0: c["short"] = max(0, n_pairs); return [], c
+    if not qs or n <= 0: c["short"] = max(0, n); return [], c
     top, bottom = _quartiles(qs, quantile)
     c["top"], c["bottom"] = len(top), len(bottom)
     r = rng(seed, "pairs", "question", task.name); r.shuffle(top); r.shuffle(bottom)
@@ -90,13 +90,13 @@ def question_pairs(scored, # Scored-draft rows of one task (a Dataset or list of
     block = lambda q: prompts.format_question({"input": q["question"], "target": q["target"]}, i)
     out = []
     for a, b in _balanced(top, bottom):
-        if len(out) == n_pairs: break
+        if len(out) == n: break
         margin = a["score"] - b["score"]
         if why := _reason(margin, min_margin, a["question"], b["question"]): c[why] += 1; continue
         out.append(dict(prompt=prompt, chosen=_msg(block(a)), rejected=_msg(block(b)), level="question",
                         margin=margin, task=task.name, chosen_qid=a["qid"], rejected_qid=b["qid"],
                         chosen_score=a["score"], rejected_score=b["score"], chosen_strategy=None, rejected_strategy=None))
-    c["pairs"], c["short"] = len(out), n_pairs - len(out)
+    c["pairs"], c["short"] = len(out), n - len(out)
     return out, c
 
 # %% ../nbs/08_pairs.ipynb #8d65c549
@@ -130,12 +130,14 @@ def rationale_pairs(scored, # Scored-draft rows of one task (a Dataset or list o
     return out, c
 
 # %% ../nbs/08_pairs.ipynb #45baf49e
+_question_level = question_pairs  # `make_pairs` has an argument of that name
+
 PAIR_COLUMNS = ("prompt", "chosen", "rejected", "level", "margin", "task", "chosen_qid", "rejected_qid",
                 "chosen_score", "rejected_score", "chosen_strategy", "rejected_strategy")
 
 def make_pairs(scored, # Scored drafts (a Dataset or list of dicts), any number of tasks
                tasks, # A dict name -> task, or a single task
-               n_question:int=50, # Question-level pairs per task (paper: 50)
+               question_pairs:int=50, # Question-level pairs per task (paper: 50)
                quantile:float=0.25, # Top/bottom fraction for question pairs (paper: quartiles)
                min_margin:float=0.0, # Skip pairs with a smaller score difference (ties are always skipped)
                k:int=1, # Questions asked for in the question-level prompt
@@ -150,7 +152,7 @@ def make_pairs(scored, # Scored drafts (a Dataset or list of dicts), any number 
     for name, qs in group_questions(scored).items():
         t, rep, mine = get_task(tasks, name), {}, [r for rs in qs.values() for r in rs]
         if "question" in levels:
-            ps, rep["question"] = question_pairs(mine, t, n_question, quantile, min_margin, k, seed); rows += ps
+            ps, rep["question"] = _question_level(mine, t, question_pairs, quantile, min_margin, k, seed); rows += ps
         if "rationale" in levels:
             ps, rep["rationale"] = rationale_pairs(mine, t, min_margin, require_agree, seed); rows += ps
         report["tasks"][name] = rep

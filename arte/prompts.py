@@ -95,7 +95,8 @@ STEP_BY_STEP_TEMPLATE = "Task Description: {description} {ans}\nQuestion: {quest
 
 def step_by_step_prompt(task, question:str)->list[dict]:
     "Chat messages with the plain step-by-step prompt for the teacher."
-    return [{"role": "user", "content": STEP_BY_STEP_TEMPLATE.format(description=task.description, ans=ans_instruction(task), question=question)}]
+    txt = STEP_BY_STEP_TEMPLATE.format(description=task.description, ans=ans_instruction(task), question=question)
+    return [{"role": "user", "content": txt}]
 
 # %% ../nbs/04_prompts.ipynb #7329714a
 STUDENT_HEADER = "Task Description: {description} Remember you should include your final answer with the tag <ans> and </ans>.\n"

@@ -67,7 +67,7 @@ def plot_accuracy(rows:list[dict], path)->Path|None:
     "Accuracy (macro over tasks) by method and shot count, with the CI of single-task rows; ARTE per round."
     if not rows: return None
     plt = _plt(); shots = sorted({r["shots"] for r in rows})
-    labels = sorted({(r["method"], r.get("round") or 0) for r in rows}, key=lambda m: (_METHODS.index(m[0]) if m[0] in _METHODS else 99, m[1]))
+    labels = _method_order(rows)
     fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(labels)), 3), dpi=80)
     w = 0.8 / len(shots)
     for j, s in enumerate(shots):
@@ -80,8 +80,10 @@ def plot_accuracy(rows:list[dict], path)->Path|None:
             lo.append(max(0, acc - ci[0])); hi.append(max(0, ci[1] - acc))
         ax.bar([i + j * w for i in range(len(labels))], ys, w, yerr=[lo, hi], capsize=2, label=f"{s}-shot")
     ax.set_xticks([i + w * (len(shots) - 1) / 2 for i in range(len(labels))])
-    ax.set_xticklabels([m if m != "arte" or len({l[1] for l in labels if l[0] == "arte"}) < 2 else f"arte r{rnd}" for m, rnd in labels], fontsize=8, rotation=15)
-    ax.set_ylabel("accuracy"); ax.set_ylim(0, 1); ax.legend(fontsize=7); fig.tight_layout(); fig.savefig(path); plt.close(fig); return Path(path)
+    rounds = len({l[1] for l in labels if l[0] == "arte"})
+    ax.set_xticklabels([m if m != "arte" or rounds < 2 else f"arte r{rnd}" for m, rnd in labels], fontsize=8, rotation=15)
+    ax.set_ylabel("accuracy"); ax.set_ylim(0, 1); ax.legend(fontsize=7)
+    fig.tight_layout(); fig.savefig(path); plt.close(fig); return Path(path)
 
 # %% ../nbs/12_report.ipynb #a4526635
 def _src_hash()->str:
@@ -92,20 +94,25 @@ def _src_hash()->str:
     for f in sorted(root.glob("*.py")): h.update(f.name.encode()); h.update(f.read_bytes())
     return h.hexdigest()[:12]
 
+def _method_order(rows)->list:
+    "The (method, round) pairs of `rows`, in the paper's order of methods, then by round."
+    ms = {(r["method"], r.get("round") or 0) for r in rows}
+    return sorted(ms, key=lambda m: (_METHODS.index(m[0]) if m[0] in _METHODS else 99, m[1]))
+
 def _eval_table(rows):
     tasks, shots = sorted({r["task"] for r in rows}), sorted({r["shots"] for r in rows})
-    methods = sorted({(r["method"], r.get("round") or 0) for r in rows}, key=lambda m: (_METHODS.index(m[0]) if m[0] in _METHODS else 99, m[1]))
     cols = ["method"] + [f"{t} {s}-shot" for t in tasks for s in shots] + ([f"mean {s}-shot" for s in shots] if len(tasks) > 1 else [])
     out = []
-    for m, rnd in methods:
+    for m, rnd in _method_order(rows):
+        mine = [x for x in rows if x["method"] == m and (x.get("round") or 0) == rnd]
         row = {"method": m + (f" (round {rnd})" if m == "arte" and rnd else "")}
         for t in tasks:
             for s in shots:
-                r = [x for x in rows if x["method"] == m and (x.get("round") or 0) == rnd and x["task"] == t and x["shots"] == s]
+                r = [x for x in mine if x["task"] == t and x["shots"] == s]
                 if r: row[f"{t} {s}-shot"] = f"{r[0]['accuracy']:.3f} [{r[0]['ci'][0]:.2f}, {r[0]['ci'][1]:.2f}] (n={r[0]['n']})"
         if len(tasks) > 1:
             for s in shots:
-                accs = [x["accuracy"] for x in rows if x["method"] == m and (x.get("round") or 0) == rnd and x["shots"] == s]
+                accs = [x["accuracy"] for x in mine if x["shots"] == s]
                 if accs: row[f"mean {s}-shot"] = f"{sum(accs)/len(accs):.3f}"
         out.append(row)
     return md_table(out, cols)
@@ -122,77 +129,91 @@ def _pairs_rows(pairs)->list[dict]:
     if not rows: rows = [{"round": rnd, "pairs": summ.get("pairs", 0)} for rnd, summ in pairs]
     return rows
 
+# %% ../nbs/12_report.ipynb #9cbdc79e
+def _flat(d:dict)->dict:
+    "The scalar fields of a summary dict."
+    return {k: v for k, v in d.items() if not isinstance(v, (list, dict))}
+
+def _head_section(out, cfg_txt, stages, metrics)->list[str]:
+    "Title, the same-model warning, stage notes and the evaluation table with its figure."
+    import re
+    L = ["# ARTE run report\n", f"Run folder: `{out.resolve()}`\n"]
+    t, s = re.search(r'^teacher = "(.*)"', cfg_txt, re.M), re.search(r'^student = "(.*)"', cfg_txt, re.M)
+    if t and s and t.group(1) == s.group(1):
+        L.append(f"> **Note:** the teacher and the student are the same model (`{t.group(1)}`). This run exercises the "
+                 "ARTE pipeline end to end; it is not the paper's setting of a large teacher and a small student, "
+                 "so do not read its numbers as evidence for or against ARTE.\n")
+    notes = [st["summary"]["note"] for _, _, st in stages if st.get("summary", {}).get("note")]
+    if notes: L += ["## Notes\n"] + [f"- {n}" for n in notes] + [""]
+    L += ["## Evaluation\n", "Accuracy on each task's held-out test items, with 95% bootstrap confidence intervals.\n",
+          _eval_table(metrics["eval"]) if metrics["eval"] else "_(no evaluation rows)_\n"]
+    if plot_accuracy(metrics["eval"], out/"accuracy.png"): L.append("![accuracy by method](accuracy.png)\n")
+    return L
+
+def _stages_section(stages, metrics)->list[str]:
+    "Time and memory per stage, then drafting counts and rejects."
+    rows = [{"stage": r["name"], "round": r["round"] or "", "seconds": r["seconds"], "peak RSS (MB)": r["peak_rss_mb"],
+             "skipped": "yes" if r["skipped"] else ""} for r in metrics["stages"]]
+    L = ["## Stages\n", md_table(rows)]
+    vram = [(rnd, name, st.get("peak_vram_mb")) for rnd, name, st in stages if st.get("peak_vram_mb")]
+    if vram: L += ["Peak VRAM (MB): " + ", ".join(f"{n}{f' r{r}' if r else ''} {v}" for r, n, v in vram) + "\n"]
+    drafts = [(rnd, st["summary"]) for rnd, name, st in stages if name in ("draft", "generate") and st.get("summary", {}).get("tasks")]
+    if drafts:
+        rows = [{"round": rnd, "stage": summ.get("stage", ""), "task": task, "calls": s.get("calls", ""),
+                 "questions": s.get("questions", ""), "rationales": s.get("rationales", ""), "agree rate": s.get("agree_rate", ""),
+                 "rejects": ", ".join(f"{k}: {v}" for k, v in sorted(s.get("rejects", {}).items())) or "none"}
+                for rnd, summ in drafts for task, s in summ["tasks"].items()]
+        L += ["## Drafting and rejects\n", md_table(rows)]
+    return L
+
+# %% ../nbs/12_report.ipynb #2a3c6dc8
+def _preference_section(out, stages)->list[str]:
+    "The preference set, the score diagnostics and distributions, and the pairs built from them."
+    L = []
+    pref = [st["summary"] for rnd, name, st in stages if name == "prefset" and st.get("summary")]
+    if pref: L += ["## Preference set\n", md_table([{"task": t, **_flat(s)} for t, s in pref[0].get("tasks", {}).items()])]
+    scored = [(rnd, st["summary"]) for rnd, name, st in stages if name == "score" and st.get("summary", {}).get("tasks")]
+    if scored:
+        L += ["## Preference diagnostics\n",
+              "Split-half reliability is the Spearman-Brown corrected correlation of ŝ_r between random halves of the preference "
+              "set; the resolvable gap is the smallest difference in accuracy between two drafts that the preference set can "
+              "tell apart.\n",
+              md_table([{"round": rnd, "task": t, **_flat(s)} for rnd, summ in scored for t, s in summ["tasks"].items()])]
+    scores = {rnd: load_json(f) for rnd, name, st in stages
+              if name == "score" and (f := out/f"round-{rnd}"/"score"/"scores.json").exists()}
+    if plot_score_dist(scores, out/"scores.png"): L.append("![score distributions](scores.png)\n")
+    pairs = [(rnd, st["summary"]) for rnd, name, st in stages if name == "pairs" and st.get("summary")]
+    if pairs: L += ["## Preference pairs\n", md_table(_pairs_rows(pairs))]
+    return L
+
+def _align_section(out, stages)->list[str]:
+    "The last DPO log values per round, and the DPO curves."
+    hist = {rnd: load_json(f) for rnd, name, st in stages
+            if name == "align" and (f := out/f"round-{rnd}"/"align"/"log_history.json").exists()}
+    if not hist: return []
+    last = lambda h, k: [x for x in h if k in x][-1][k]
+    rows = [{"round": r, **{k: h[-1].get(k) for k in ("train_loss", "train_runtime") if h and k in h[-1]},
+             **{k: last(h, k) for k in ("loss", "rewards/margins", "rewards/accuracies") if any(k in x for x in h)}}
+            for r, h in sorted(hist.items())]
+    L = ["## Teacher alignment (DPO)\n", md_table(rows)]
+    if plot_dpo(hist, out/"dpo.png"): L.append("![DPO curves](dpo.png)\n")
+    return L
+
+def _env_section(stages, cfg_txt)->list[str]:
+    "Package versions, the source hash, every stage's key, and the config."
+    return ["## Environment\n", md_table([{"package": k, "version": v} for k, v in env_info().items()]),
+            f"arte source hash: `{_src_hash()}`\n", "Stage keys (a stage reruns only when its key changes):\n",
+            md_table([{"stage": n, "round": r or "", "key": st.get("key", "")} for r, n, st in stages]),
+            "## Config\n", "```toml\n" + cfg_txt.strip() + "\n```\n"]
+
+# %% ../nbs/12_report.ipynb #6f1c1f57
 def write_report(out)->Path:
     "Write `report.md` and its PNG figures into the run folder `out`; return the report's path."
     out = Path(out)
     metrics = load_json(out/"metrics.json") if (out/"metrics.json").exists() else {"eval": [], "stages": []}
     stages = _stage_files(out)
-    L = [f"# ARTE run report\n", f"Run folder: `{out.resolve()}`\n"]
-    notes = [st.get("summary", {}).get("note") for _, _, st in stages if st.get("summary", {}).get("note")]
     cfg_txt = (out/"config.toml").read_text() if (out/"config.toml").exists() else ""
-    if "teacher" in cfg_txt:
-        import re
-        t = re.search(r'^teacher = "(.*)"', cfg_txt, re.M); s = re.search(r'^student = "(.*)"', cfg_txt, re.M)
-        if t and s and t.group(1) == s.group(1):
-            L.append(f"> **Note:** the teacher and the student are the same model (`{t.group(1)}`). This run exercises the "
-                     "ARTE pipeline end to end; it is not the paper's setting of a large teacher and a small student, "
-                     "so do not read its numbers as evidence for or against ARTE.\n")
-    if notes: L += ["## Notes\n"] + [f"- {n}" for n in notes] + [""]
-    L += ["## Evaluation\n", "Accuracy on each task's held-out test items, with 95% bootstrap confidence intervals.\n",
-          _eval_table(metrics["eval"]) if metrics["eval"] else "_(no evaluation rows)_\n"]
-    figs = {}
-    if (p := plot_accuracy(metrics["eval"], out/"accuracy.png")): figs["accuracy"] = p; L.append("![accuracy by method](accuracy.png)\n")
-    # stages
-    L += ["## Stages\n", md_table([{"stage": r["name"], "round": r["round"] or "", "seconds": r["seconds"], "peak RSS (MB)": r["peak_rss_mb"],
-                                     "skipped": "yes" if r["skipped"] else ""} for r in metrics["stages"]])]
-    vram = [(rnd, name, st.get("peak_vram_mb")) for rnd, name, st in stages if st.get("peak_vram_mb")]
-    if vram: L += ["Peak VRAM (MB): " + ", ".join(f"{n}{f' r{r}' if r else ''} {v}" for r, n, v in vram) + "\n"]
-    # drafting
-    drafts = [(rnd, st["summary"]) for rnd, name, st in stages if name in ("draft", "generate") and st.get("summary", {}).get("tasks")]
-    if drafts:
-        L.append("## Drafting and rejects\n")
-        rows = []
-        for rnd, summ in drafts:
-            for task, s in summ["tasks"].items():
-                rows.append({"round": rnd, "stage": summ.get("stage", ""), "task": task, "calls": s.get("calls", ""), "questions": s.get("questions", ""),
-                             "rationales": s.get("rationales", ""), "agree rate": s.get("agree_rate", ""),
-                             "rejects": ", ".join(f"{k}: {v}" for k, v in sorted(s.get("rejects", {}).items())) or "none"})
-        L.append(md_table(rows))
-    # preference set and scores
-    pref = [st["summary"] for rnd, name, st in stages if name == "prefset" and st.get("summary")]
-    if pref:
-        L.append("## Preference set\n")
-        L.append(md_table([{"task": t, **{k: v for k, v in s.items() if not isinstance(v, (list, dict))}} for t, s in pref[0].get("tasks", {}).items()]))
-    scored = [(rnd, st["summary"]) for rnd, name, st in stages if name == "score" and st.get("summary", {}).get("tasks")]
-    if scored:
-        L.append("## Preference diagnostics\n")
-        L.append("Split-half reliability is the Spearman-Brown corrected correlation of ŝ_r between random halves of the preference set; "
-                 "the resolvable gap is the smallest difference in accuracy between two drafts that the preference set can tell apart.\n")
-        L.append(md_table([{"round": rnd, "task": t, **{k: v for k, v in s.items() if not isinstance(v, (list, dict))}} for rnd, summ in scored for t, s in summ["tasks"].items()]))
-    scores = {}
-    for rnd, name, st in stages:
-        if name == "score" and (out/f"round-{rnd}"/"score"/"scores.json").exists():
-            scores[rnd] = load_json(out/f"round-{rnd}"/"score"/"scores.json")
-    if (p := plot_score_dist(scores, out/"scores.png")): figs["scores"] = p; L.append("![score distributions](scores.png)\n")
-    pairs = [(rnd, st["summary"]) for rnd, name, st in stages if name == "pairs" and st.get("summary")]
-    if pairs:
-        L.append("## Preference pairs\n")
-        L.append(md_table(_pairs_rows(pairs)))
-    hist = {}
-    for rnd, name, st in stages:
-        f = out/f"round-{rnd}"/"align"/"log_history.json"
-        if name == "align" and f.exists(): hist[rnd] = load_json(f)
-    if hist:
-        L.append("## Teacher alignment (DPO)\n")
-        last = [{"round": r, **{k: h[-1].get(k) for k in ("train_loss", "train_runtime") if h and k in h[-1]},
-                 **{k: [x for x in h if k in x][-1][k] for k in ("loss", "rewards/margins", "rewards/accuracies") if any(k in x for x in h)}} for r, h in sorted(hist.items())]
-        L.append(md_table(last))
-    if (p := plot_dpo(hist, out/"dpo.png")): figs["dpo"] = p; L.append("![DPO curves](dpo.png)\n")
-    # environment and config
-    info = env_info()
-    L += ["## Environment\n", md_table([{"package": k, "version": v} for k, v in info.items()]),
-          f"arte source hash: `{_src_hash()}`\n", "Stage keys (a stage reruns only when its key changes):\n",
-          md_table([{"stage": n, "round": r or "", "key": st.get("key", "")} for r, n, st in stages])]
-    L += ["## Config\n", "```toml\n" + cfg_txt.strip() + "\n```\n"]
+    L = (_head_section(out, cfg_txt, stages, metrics) + _stages_section(stages, metrics) + _preference_section(out, stages)
+         + _align_section(out, stages) + _env_section(stages, cfg_txt))
     atomic_write(out/"report.md", "\n".join(L))
     return out/"report.md"

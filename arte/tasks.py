@@ -16,6 +16,7 @@ import re, json, math, random, dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+from fastcore.basics import patch
 from .core import *
 
 # %% ../nbs/03_tasks.ipynb #8fcd7de1
@@ -85,54 +86,61 @@ class AnswerFormat:
         if not c: return None
         return getattr(self, f"_{self.kind}")(c, strict)
 
-    def _binary(self, c, strict):
-        low = c.casefold()
-        pol = lambda w: True if w in _POS else False if w in _NEG else None
-        if pol(low) is not None: return self.labels[0] if pol(low) else self.labels[1]
-        if strict: return None
-        words = re.findall(r"[a-z]+", low)
-        if words and pol(words[0]) is not None: return self.labels[0] if pol(words[0]) else self.labels[1]
-        found = {pol(w) for w in words} - {None}
-        return (self.labels[0] if found.pop() else self.labels[1]) if len(found) == 1 else None
+# %% ../nbs/03_tasks.ipynb #5845eec6
+@patch
+def _binary(self:AnswerFormat, c, strict):
+    low = c.casefold()
+    pol = lambda w: True if w in _POS else False if w in _NEG else None
+    if pol(low) is not None: return self.labels[0] if pol(low) else self.labels[1]
+    if strict: return None
+    words = re.findall(r"[a-z]+", low)
+    if words and pol(words[0]) is not None: return self.labels[0] if pol(words[0]) else self.labels[1]
+    found = {pol(w) for w in words} - {None}
+    return (self.labels[0] if found.pop() else self.labels[1]) if len(found) == 1 else None
 
-    def _choice(self, c, strict):
-        m = re.fullmatch(r"\(?\s*([A-Ra-r])\s*\)?", c)
-        if m: return f"({m.group(1).upper()})"
-        if strict: return None
-        c2 = re.sub(r"^(?:the\s+)?(?:option|choice|answer)\s*:?\s*", "", c, flags=re.I)
-        m = (re.match(r"\(\s*([A-Ra-r])\s*\)", c2) or re.match(r"([A-R])(?=$|[\s).:,])", c2)
-             or re.match(r"([a-r])(?=$|[).:])", c2) or re.search(r"\(([A-R])\)", c2))
-        return f"({m.group(1).upper()})" if m else c
+@patch
+def _choice(self:AnswerFormat, c, strict):
+    m = re.fullmatch(r"\(?\s*([A-Ra-r])\s*\)?", c)
+    if m: return f"({m.group(1).upper()})"
+    if strict: return None
+    c2 = re.sub(r"^(?:the\s+)?(?:option|choice|answer)\s*:?\s*", "", c, flags=re.I)
+    m = (re.match(r"\(\s*([A-Ra-r])\s*\)", c2) or re.match(r"([A-R])(?=$|[\s).:,])", c2)
+         or re.match(r"([a-r])(?=$|[).:])", c2) or re.search(r"\(([A-R])\)", c2))
+    return f"({m.group(1).upper()})" if m else c
 
-    def _integer(self, c, strict):
-        c = c.replace("−", "-").replace("–", "-")
-        num = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-        if strict:
-            if not re.fullmatch(num, c): return None
-            nums = [c]
-        else:
-            nums = re.findall(num, c)
-            if not nums:
-                ws = [w for w in re.findall(r"[a-z]+", c.casefold()) if w in _NUM_WORDS]
-                return str(_NUM_WORDS[ws[-1]]) if ws else None
-        x = float(nums[-1].replace(",", ""))
-        if x.is_integer(): return str(int(x))
-        return None if strict else nums[-1].replace(",", "").lstrip("+")
+@patch
+def _integer(self:AnswerFormat, c, strict):
+    c = c.replace("−", "-").replace("–", "-")
+    num = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+    if strict:
+        if not re.fullmatch(num, c): return None
+        nums = [c]
+    else:
+        nums = re.findall(num, c)
+        if not nums:
+            ws = [w for w in re.findall(r"[a-z]+", c.casefold()) if w in _NUM_WORDS]
+            return str(_NUM_WORDS[ws[-1]]) if ws else None
+    x = float(nums[-1].replace(",", ""))
+    if x.is_integer(): return str(int(x))
+    return None if strict else nums[-1].replace(",", "").lstrip("+")
 
-    def _text(self, c, strict): return c
+@patch
+def _text(self:AnswerFormat, c, strict): return c
 
-    def key(self, s):
-        "What two answers must share to be equal (lenient reading)."
-        c = self.canonical(s, strict=False)
-        if c is None: return None
-        if self.kind == "text" or (self.kind == "choice" and not re.fullmatch(r"\([A-R]\)", c)): return ("text", _text_key(c))
-        return (self.kind, c)
+@patch
+def key(self:AnswerFormat, s):
+    "What two answers must share to be equal (lenient reading)."
+    c = self.canonical(s, strict=False)
+    if c is None: return None
+    if self.kind == "text" or (self.kind == "choice" and not re.fullmatch(r"\([A-R]\)", c)): return ("text", _text_key(c))
+    return (self.kind, c)
 
-    def hint_text(self)->str:
-        "A short description of the answer, for prompts."
-        if self.hint: return self.hint
-        return {"binary": " or ".join(self.labels or ()), "choice": "one of (A), (B), ...", "integer": "an integer",
-                "text": "a short text answer"}[self.kind]
+@patch
+def hint_text(self:AnswerFormat)->str:
+    "A short description of the answer, for prompts."
+    if self.hint: return self.hint
+    return {"binary": " or ".join(self.labels or ()), "choice": "one of (A), (B), ...", "integer": "an integer",
+            "text": "a short text answer"}[self.kind]
 
 # %% ../nbs/03_tasks.ipynb #dc8d2b27
 def infer_format(targets)->AnswerFormat:
@@ -240,30 +248,6 @@ class Task:
         "Is `t` a well-formed target for this task (used to reject teacher drafts)?"
         return isinstance(t, (str, int)) and "\n" not in str(t).strip() and self.normalize(t) is not None
 
-    def _all(self): return list(self.seeds) + list(self.pool) + list(self.test)
-
-    def candidates(self, example:dict)->list:
-        "Answer alternatives for likelihood scoring of `example` (the gold is always among them)."
-        gold = self.normalize(example["target"]) or _clean(example["target"])
-        k = self.fmt.kind
-        if k == "binary": return list(self.fmt.labels)
-        if k == "choice":
-            ls = list(dict.fromkeys(re.findall(r"\(([A-R])\)", example.get("input", ""))))
-            if not ls: ls = sorted({m[1] for e in self._all() if (m := re.fullmatch(r"\(([A-R])\)", self.normalize(e["target"]) or ""))})
-            out = [f"({l})" for l in ls]
-            return out if gold in out else out + [gold]
-        if k == "integer":
-            g = int(gold)
-            return [str(v) for v in sorted({g + d for d in (0, -1, 1, -2, 2, -10, 10)})]
-        others = {}
-        for e in self._all():
-            t = _clean(e["target"])
-            if _text_key(t) != _text_key(gold): others.setdefault(_text_key(t), t)
-        picked = sorted(others.values(), key=lambda t: stable_hash(example.get("input", ""), t))[:3]
-        out = [gold] + picked
-        rng(0, "candidates", example.get("input", "")).shuffle(out)
-        return out
-
     @property
     def answer_hint(self)->str:
         "How the answer looks, for prompts: 'True or False', 'one of (A), (B), ...', 'an integer'."
@@ -277,6 +261,33 @@ class Task:
     def __repr__(self):
         f = self.fmt.kind + (f" {'/'.join(self.fmt.labels)}" if self.fmt.labels else "")
         return f"Task({self.name!r}, {f}, seeds={len(self.seeds)}, pool={len(self.pool)}, test={len(self.test)})"
+
+# %% ../nbs/03_tasks.ipynb #a4f54333
+@patch
+def _all(self:Task): return list(self.seeds) + list(self.pool) + list(self.test)
+
+@patch
+def candidates(self:Task, example:dict)->list:
+    "Answer alternatives for likelihood scoring of `example` (the gold is always among them)."
+    gold = self.normalize(example["target"]) or _clean(example["target"])
+    k = self.fmt.kind
+    if k == "binary": return list(self.fmt.labels)
+    if k == "choice":
+        ls = list(dict.fromkeys(re.findall(r"\(([A-R])\)", example.get("input", ""))))
+        if not ls: ls = sorted({m[1] for e in self._all() if (m := re.fullmatch(r"\(([A-R])\)", self.normalize(e["target"]) or ""))})
+        out = [f"({l})" for l in ls]
+        return out if gold in out else out + [gold]
+    if k == "integer":
+        g = int(gold)
+        return [str(v) for v in sorted({g + d for d in (0, -1, 1, -2, 2, -10, 10)})]
+    others = {}
+    for e in self._all():
+        t = _clean(e["target"])
+        if _text_key(t) != _text_key(gold): others.setdefault(_text_key(t), t)
+    picked = sorted(others.values(), key=lambda t: stable_hash(example.get("input", ""), t))[:3]
+    out = [gold] + picked
+    rng(0, "candidates", example.get("input", "")).shuffle(out)
+    return out
 
 # %% ../nbs/03_tasks.ipynb #b7d654fe
 def _as_str(v, file, row, fld)->str:
@@ -373,11 +384,12 @@ def bbh_category(name:str)->str|None:
     "The paper's BBH category (Table 7) of a task name, or None."
     return next((c for c, ns in BBH_CATEGORIES.items() for n in ns if name == n or name.startswith(n + "_")), None)
 
+# %% ../nbs/03_tasks.ipynb #9c2ceb4d
 def task_from_examples(name:str, # Task name
                        examples:list, # `{input, target}` dicts: seeds, pool and (unless `test_examples`) test come from here
                        *, cot:list|None=None, # CoT exemplars `{input, rationale, target}`; their questions become the seeds
                        test_examples:list|None=None, # A given test split
-                       description:str|None=None, fmt=None, seed:int=0, n_seeds:int=3, n_pool:int=100,
+                       description:str|None=None, fmt=None, seed:int=0, n_seeds:int=3, pool_size:int=100,
                        n_test:int|None=None, source:str="", category:str|None=None, strategies:list|None=None,
                        file=None, # Named in error messages
                       )->Task:
@@ -389,7 +401,8 @@ def task_from_examples(name:str, # Task name
         fmt = AnswerFormat.named(fmt, targets, file=file or source)
         for i, e in enumerate(list(examples) + list(test_examples or [])):
             if fmt.canonical(e["target"]) is None:
-                raise ArteError(f"example {i} has target {e['target']!r}, which is not {fmt.hint_text()}", file=file or source, field="target")
+                raise ArteError(f"example {i} has target {e['target']!r}, which is not {fmt.hint_text()}",
+                                file=file or source, field="target")
     if name in _TEXT_HINTS and fmt.kind == "text" and not fmt.hint: fmt = dataclasses.replace(fmt, hint=_TEXT_HINTS[name])
     canon = lambda e: dict(input=e["input"], target=fmt.canonical(e["target"]) or _clean(e["target"]))
     seen, dropped = set(), 0
@@ -417,9 +430,9 @@ def task_from_examples(name:str, # Task name
     seeds = fixed + rest[:max(0, n_seeds - len(fixed))]
     rest = rest[len(seeds) - len(fixed):]
     if test is None:
-        k = min(n_pool, max(0, len(rest) - max(1, math.ceil(0.2 * len(rest)))))
+        k = min(pool_size, max(0, len(rest) - max(1, math.ceil(0.2 * len(rest)))))
         pool, test = rest[:k], rest[k:]
-    else: pool = rest[:n_pool]
+    else: pool = rest[:pool_size]
     meta = dict(seed=seed, n_examples=len(examples) + len(test_examples or []), duplicates_dropped=dropped)
     return Task(name=name, description=description or f"Answer questions of the task '{name.replace('_', ' ')}'.",
                 seeds=seeds, pool=pool, test=test, fmt=fmt, cot=cot[:3], category=category or bbh_category(name),
@@ -469,13 +482,13 @@ def gen_examples(name:str, n:int, seed:int=0, difficulty:int=3, stream:str="test
         seen.add(_ikey(e["input"])); out.append(e)
     return out
 
-def gen_task(name:str, seed:int=0, n_seeds:int=3, n_pool:int=100, n_test:int|None=None, difficulty:int|None=None,
+def gen_task(name:str, seed:int=0, n_seeds:int=3, pool_size:int=100, n_test:int|None=None, difficulty:int|None=None,
              description:str|None=None)->Task:
     "A generated task: test stream first, then CoT exemplars (the seeds) and pool, all distinct."
     d = _check_difficulty(difficulty, f"gen:{name}")
     test = gen_examples(name, 250 if n_test is None else n_test, seed, d, "test")
     cot = gen_examples(name, max(3, n_seeds), seed, d, "cot", exclude=[e["input"] for e in test])
-    pool = gen_examples(name, n_pool, seed, d, "pool", exclude=[e["input"] for e in test + cot])
+    pool = gen_examples(name, pool_size, seed, d, "pool", exclude=[e["input"] for e in test + cot])
     g = GENERATORS[name]
     strip = lambda xs: [dict(input=e["input"], target=e["target"]) for e in xs]
     return Task(name=name, description=description or g.description, seeds=strip(cot[:n_seeds]), pool=strip(pool),
@@ -734,6 +747,15 @@ def _gen_navigate(r, d:int)->dict:
     q = "If you follow these instructions, do you return to the starting point? " + " ".join(ins) + "\nOptions:\n- Yes\n- No"
     return dict(input=q, target="Yes" if ok else "No", rationale="\n".join(lines))
 
+register_generator("navigate", _gen_navigate,
+    "Given a series of navigation instructions, determine whether one would end up back at the starting point.",
+    "logic", AnswerFormat("binary", ("Yes", "No")),
+    ["You are an expert navigator. Put the start at (0, 0), keep track of the direction you face, update the "
+     "coordinates after every instruction, and compare the final position with the start.",
+     "You are a physicist. Add up the displacement along each axis separately; you are back at the start only "
+     "if both sums are zero."])
+
+# %% ../nbs/03_tasks.ipynb #b34dd27f
 LIAR_NAMES = ("Alexis Amberly Andree Antwan Audrie Bernita Christie Conception Crista Delbert Delfina Elanor Fidel Gwenn "
          "Helene Jamey Jerry Jim Kandi Ka Leda Lorine Maybelle Millicent Osvaldo Raymond Rashida Sherrie Shaunda "
          "Sima Tamika Teressa Ryan Vina Vernell Yoland Willian Michaela").split()
@@ -754,13 +776,6 @@ def _gen_lies(r, d:int)->dict:
     q = "Question: " + " ".join(sents) + f" Does {people[-1]} tell the truth?"
     return dict(input=q, target="Yes" if truth else "No", rationale="\n".join(lines))
 
-register_generator("navigate", _gen_navigate,
-    "Given a series of navigation instructions, determine whether one would end up back at the starting point.",
-    "logic", AnswerFormat("binary", ("Yes", "No")),
-    ["You are an expert navigator. Put the start at (0, 0), keep track of the direction you face, update the "
-     "coordinates after every instruction, and compare the final position with the start.",
-     "You are a physicist. Add up the displacement along each axis separately; you are back at the start only "
-     "if both sums are zero."])
 register_generator("web_of_lies", _gen_lies, "Evaluate a random boolean function expressed as a word problem.",
     "logic", AnswerFormat("binary", ("Yes", "No")),
     ["You are an expert logician. Start from the person whose honesty is stated, then for each statement decide "
@@ -796,10 +811,11 @@ def _load_hf(spec:str, fields):
         return [e for s in other for e in rows(d[s], s)], rows(d["test"], "test"), name
     s = next(iter(d)); return rows(d[s], s), None, name
 
+# %% ../nbs/03_tasks.ipynb #ce977799
 def load_task(source:str, # Path to .json/.jsonl, "hf:<id>[:config][@split]" or "gen:<name>[:difficulty]"
               seed:int=0, # Seeds the split (and the generators)
               n_seeds:int=3, # Seed questions for the teacher's question-generation prompt
-              n_pool:int=100, # Validation pool, from which the preference set is chosen
+              pool_size:int=100, # Validation pool, from which the preference set is chosen
               n_test:int|None=None, # Test size; None = what is left (files) or 250 (gen:)
               fields:dict|None=None, # Maps "input"/"target" to the source's column (name, dotted path or callable)
               fmt=None, # Answer format name or `AnswerFormat`; None = inferred from the targets
@@ -817,20 +833,21 @@ def load_task(source:str, # Path to .json/.jsonl, "hf:<id>[:config][@split]" or 
         if d:
             if not d.isdigit(): raise ArteError(f"difficulty must be an integer from 1 to 5, got {d!r}", file=src, field="difficulty")
             difficulty = int(d)
-        t = gen_task(name, seed=seed, n_seeds=n_seeds, n_pool=n_pool, n_test=n_test, difficulty=difficulty, description=description)
+        t = gen_task(name, seed=seed, n_seeds=n_seeds, pool_size=pool_size, n_test=n_test, difficulty=difficulty, description=description)
         if fmt is not None: t.fmt = AnswerFormat.named(fmt, file=src)
         return t
     if src.startswith("hf:"):
         rows, test, name = _load_hf(src, fields)
         return task_from_examples(name, rows, test_examples=test, description=description, fmt=fmt, seed=seed,
-                                  n_seeds=n_seeds, n_pool=n_pool, n_test=n_test, source=src, file=src)
+                                  n_seeds=n_seeds, pool_size=pool_size, n_test=n_test, source=src, file=src)
     p = Path(src).expanduser()
     if p.suffix.lower() not in (".json", ".jsonl"):
-        raise ArteError("unknown task source; accepted: " + "; ".join(SOURCE_FORMS) + f"; generators: {', '.join(list_generators())}", file=src)
+        raise ArteError("unknown task source; accepted: " + "; ".join(SOURCE_FORMS)
+                        + f"; generators: {', '.join(list_generators())}", file=src)
     if not p.is_file(): raise ArteError("file not found", file=src)
     rows = read_examples_json(p, fields) if p.suffix.lower() == ".json" else read_examples_jsonl(p, fields)
     cot, desc = None, None
     if (cf := find_cot_file(p)) is not None: desc, cot = read_cot_prompts(cf)
     name = p.stem if p.stem.casefold() not in _GENERIC_STEMS else f"{p.parent.name}_{p.stem}".lstrip("_")
     return task_from_examples(name, rows, cot=cot, description=description or desc, fmt=fmt, seed=seed,
-                              n_seeds=n_seeds, n_pool=n_pool, n_test=n_test, source=str(p), file=p)
+                              n_seeds=n_seeds, pool_size=pool_size, n_test=n_test, source=str(p), file=p)

@@ -1,4 +1,4 @@
-"""Shared helpers for the issue-7 benchmarks (bench/bench_*.py): hand-written drafts, matmul peak, result files."""
+"""Shared helpers of the benchmarks in bench/: hand-written drafts, the measured matmul peak, machine info, result files."""
 import json, os, platform, re, resource, sys, threading, time
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""Issue 7 benchmark: why batching sets the scorer's speed on a CPU. One forward pass of the embedded student at
+"""Decode vs prefill cost per token by batch size: why batching sets the scorer's speed on a CPU. One forward pass of the embedded student at
 several batch sizes: prefill of 200-token prompts, and one decode step against their 200-token KV cache.
 
     OMP_NUM_THREADS=1 python bench/bench_decode.py [--quick]      # ~2 min on 2 idle cores (--quick: fewer sizes)

@@ -1,4 +1,4 @@
-"""Issue 7 benchmark: teacher generation throughput on the embedded model, batched vs sequential, with peak RSS.
+"""Teacher generation throughput on the embedded model, batched vs sequential, with peak RSS.
 
     OMP_NUM_THREADS=1 python bench/bench_generation.py --quick     # 8 prompts x 32 new tokens
     OMP_NUM_THREADS=1 python bench/bench_generation.py             # 16 prompts x 96 new tokens

@@ -1,4 +1,4 @@
-"""Issue 7 benchmark (GPU only; not run here): Unsloth vs plain TRL (transformers + peft) for DPO and SFT step time and peak VRAM.
+"""GPU only: Unsloth vs plain TRL (transformers + peft) for DPO and SFT step time and peak VRAM.
 
     python bench/bench_gpu.py [--model Qwen/Qwen2.5-1.5B-Instruct] [--steps 20] [--quick] [--backend both|unsloth|trl]
 

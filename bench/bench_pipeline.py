@@ -1,8 +1,8 @@
-"""Issue 7 benchmark: per-stage wall time and peak RSS of a finished `arte run` / `arte demo` folder (from its metrics.json).
+"""Per-stage wall time and peak RSS of a finished `arte run` / `arte demo` folder (from its metrics.json).
 
-    python bench/bench_pipeline.py [RUN_FOLDER]        # default: arte-demo
+    python bench/bench_pipeline.py [--run RUN_FOLDER]        # default: arte-demo
 
-Only parses `RUN_FOLDER/metrics.json` ("stages": name, round, seconds, peak_rss_mb, skipped); runs nothing.
+Only parses `the run folder's metrics.json` ("stages": name, round, seconds, peak_rss_mb, skipped); runs nothing.
 Writes bench/results/bench_pipeline.{json,md}.
 """
 import argparse, json, os, sys
@@ -10,8 +10,8 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(__file__))
 from _bench_common import command, save
 
-p = argparse.ArgumentParser()
-p.add_argument("run", nargs="?", default="arte-demo")
+p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+p.add_argument("--run", default="arte-demo", help="a finished run folder (with metrics.json)")
 p.add_argument("--quick", action="store_true", help="accepted for symmetry; parsing is always quick")
 a = p.parse_args()
 f = Path(a.run)/"metrics.json"

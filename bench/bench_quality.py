@@ -1,20 +1,20 @@
-"""Issue 7 "Quality" benchmark: the round-1 table (vanilla, original_teacher, arte) on two built-in tasks x 3 seeds, with
+"""Quality: the round-1 table (vanilla, original_teacher, arte) on two built-in tasks x 3 seeds, with
 the embedded default model (arte:smollm2-135m) as teacher and student, from `arte run` folders.
 
     # run every task x seed that has no metrics.json yet (the pipeline resumes a half-finished folder), then aggregate:
-    OMP_NUM_THREADS=1 python bench/bench_quality.py --run --out /work/runs/quality
+    OMP_NUM_THREADS=1 python bench/bench_quality.py --run --out runs/quality
     # only aggregate finished folders (what produced bench/results/bench_quality.{md,json}):
-    OMP_NUM_THREADS=1 python bench/bench_quality.py --out /work/runs/quality
+    OMP_NUM_THREADS=1 python bench/bench_quality.py --out runs/quality
     # two launchers with the same arguments share the runs (each claims a folder before running it; each `arte run`
     # uses one thread), and --tasks / --seeds pick a subset:
-    OMP_NUM_THREADS=1 python bench/bench_quality.py --run --out /work/runs/quality --tasks gen:boolean_expressions --seeds 1 2
+    OMP_NUM_THREADS=1 python bench/bench_quality.py --run --out runs/quality --tasks gen:boolean_expressions --seeds 1 2
     # < 5 min: with finished run folders under --out, --quick only aggregates them (no model runs, a few seconds:
     # exactly the fields of the full table); without any, it runs 2 tasks x 3 seeds of the `tiny` preset on the
     # random-weight `arte:tiny` model in-process in a temporary folder (~40 s on 2 cores; a smoke test of the whole
     # path whose numbers are meaningless: the random model drafts no valid question, so no student is trained and
     # the trained-student fields come out empty). Either way it writes bench/results/bench_quality_quick.{md,json}
     # and leaves the committed results alone:
-    OMP_NUM_THREADS=1 python bench/bench_quality.py --quick --out /work/runs/quality
+    OMP_NUM_THREADS=1 python bench/bench_quality.py --quick --out runs/quality
 
 Each run folder is OUT/<task>-s<seed>/ and holds quality.toml: bench/quality_smollm.toml (or --config) with `tasks`
 and `seed` replaced. With --run, each `arte run` goes through `/usr/bin/time -v` (written to OUT/<task>-s<seed>/time.txt).
@@ -254,7 +254,7 @@ def quick(n_tasks=TASKS, seeds=SEEDS):
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
-    p.add_argument("--out", default="/work/runs/quality", help="folder of the run folders <task>-s<seed>")
+    p.add_argument("--out", default="runs/quality", help="folder of the run folders <task>-s<seed>")
     p.add_argument("--config", default=str(HERE/"quality_smollm.toml"), help="base config (tasks and seed are replaced)")
     p.add_argument("--tasks", nargs="+", default=TASKS); p.add_argument("--seeds", nargs="+", type=int, default=SEEDS)
     p.add_argument("--run", action="store_true", help="launch `arte run` for each task x seed without metrics.json")

@@ -1,4 +1,4 @@
-"""Issue 7 benchmark: how many preference questions does ŝ_r need? Split-half reliability and smallest resolvable gap vs k.
+"""How many preference questions does ŝ_r need? Split-half reliability and smallest resolvable gap vs k.
 
     OMP_NUM_THREADS=1 python bench/bench_reliability.py --quick      # 8 drafts x 40 questions, max_new_tokens 16
     OMP_NUM_THREADS=1 python bench/bench_reliability.py              # 24 drafts x 40 questions

@@ -1,11 +1,13 @@
-"""Check `arte.tasks` on every BBH task in ../shared/data/bbh: loading, splits, and answer parsing.
+"""Check `arte.tasks` on every BBH task: loading, splits, and answer parsing.
 
 For every example of every task, the gold target written as a model would write it must parse back to an
 answer that `is_correct` accepts, and that it rejects for another example's different target. Three ways of
 writing it: BBH's sentence ("... So the answer is X."), the paper's tag (<ans>X</ans>), and the sentence in
 lower case. The CoT exemplars' full answers (rationale + "So the answer is X.") must parse to their targets.
 
-Usage: python bench/check_bbh.py [--data DIR]   (writes bench/results/check_bbh.json and .md)
+    python bench/check_bbh.py --data BIG-Bench-Hard/bbh    # BBH's folder of task JSON files (not shipped with arte)
+
+Writes bench/results/check_bbh.{json,md}.
 """
 import argparse, json, sys, time
 from pathlib import Path
@@ -13,7 +15,6 @@ from arte.core import save_json, atomic_write
 from arte.tasks import load_task, find_cot_file, _ikey
 
 HERE = Path(__file__).resolve().parent
-DEFAULT = HERE.parent.parent / "shared" / "data" / "bbh" / "bbh"
 
 def check_task(path:Path)->dict:
     t0 = time.time()
@@ -54,10 +55,11 @@ def check_task(path:Path)->dict:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default=str(DEFAULT), help="folder of BBH task JSON files")
+    ap.add_argument("--data", required=True, help="BBH's folder of task JSON files (bbh/ in a clone of BIG-Bench-Hard)")
     a = ap.parse_args()
+    if not Path(a.data).is_dir(): sys.exit(f"--data {a.data}: no such folder; pass BBH's bbh/ folder (git clone https://github.com/suzgunmirac/BIG-Bench-Hard)")
     files = sorted(Path(a.data).glob("*.json"))
-    if not files: sys.exit(f"no BBH JSON files in {a.data}")
+    if not files: sys.exit(f"--data {a.data}: no BBH task JSON files in it")
     rows = [check_task(p) for p in files]
     cols = ["task", "fmt", "n_data", "seeds", "pool", "test", "disjoint", "cot_ok", "sentence_ok", "tag_ok", "lower_ok",
             "sentence_neg_ok", "tag_neg_ok", "lower_neg_ok", "invalid_gold"]

@@ -6,9 +6,11 @@ item-total fallback; degenerate questions last). Reports the Spearman correlatio
 and that ranking (mean and min over seeds), how many of the truly top-16 questions (40%, as ARTE keeps 40 of 100)
 are among the chosen 16, and the seconds per fit.
 
-Run: OMP_NUM_THREADS=1 python bench/irt_recovery.py  -> bench/results/irt_recovery.{json,md}
+    OMP_NUM_THREADS=1 python bench/irt_recovery.py [--seeds 10] [--respondents 20,50,100,200]
+
+Writes bench/results/irt_recovery.{json,md}.
 """
-import json, time, sys
+import argparse, json, time, sys
 from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
@@ -32,6 +34,12 @@ def one(n_resp, seed, kw):
                 n_degenerate=len(info["all_correct"]) + len(info["all_wrong"]))
 
 def main():
+    global SEEDS, RESPONDENTS
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seeds", type=int, default=len(SEEDS), help="simulated data sets per (respondents, method)")
+    p.add_argument("--respondents", default=",".join(map(str, RESPONDENTS)), help="comma-separated respondent counts")
+    a = p.parse_args()
+    SEEDS, RESPONDENTS = range(a.seeds), tuple(int(x) for x in a.respondents.split(","))
     rows = []
     for n in RESPONDENTS:
         for name, kw in METHODS.items():
