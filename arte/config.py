@@ -110,17 +110,10 @@ _TRAINER_KIND = {"dpo": "dpo", "sft": "sft", "lora": "lora", "sft_lora": "lora"}
 
 def _trainer_errors(d:dict)->list[str]:
     "One message per trainer table of `d` with keys its TRL/PEFT class does not accept."
-    errs = []
-    for key, kind in _TRAINER_KIND.items():
-        if not isinstance(d.get(key), dict) or not d[key]: continue
-        if kind == "lora": from peft import LoraConfig as cls
-        else: import trl; cls = trl.DPOConfig if kind == "dpo" else trl.SFTConfig
-        names = [f.name for f in fields(cls)]
-        for k in d[key]:
-            if k in names: continue
-            hint = difflib.get_close_matches(k, names, n=1)
-            errs.append(f"[{key}]: {cls.__name__} has no field '{k}'" + (f" (did you mean '{hint[0]}'?)" if hint else ""))
-    return errs
+    tables = {key: d[key] for key in _TRAINER_KIND if isinstance(d.get(key), dict) and d[key]}
+    if not tables: return []
+    from arte.train import trainer_table_errors
+    return [e for key, table in tables.items() for e in trainer_table_errors(_TRAINER_KIND[key], table, key)]
 
 # %% ../nbs/12a_config.ipynb #b6888392
 _OPTIONAL = {"score_batch_size": 0, "dtype": "", "device": "", "out": ""}  # fields that default to None: a value of their type

@@ -226,7 +226,7 @@ def run_arte(cfg:ARTEConfig, # A validated config (`check_config` / `load_config
     if cfg.teacher == cfg.student:
         log("note: the teacher and the student are the same model; this exercises the pipeline, it is not the paper's setting")
     try:
-        tasks = [load_task(src, seed=cfg.seed, n_pool=cfg.pool_size) for src in cfg.tasks]
+        tasks = [load_task(src, seed=cfg.seed, pool_size=cfg.pool_size) for src in cfg.tasks]
         names = [t.name for t in tasks]
         if len(set(names)) != len(names): raise ArteError(f"two tasks share a name: {names}", field="tasks")
         import torch; torch.manual_seed(cfg.seed)

@@ -109,7 +109,7 @@ def draft_stage(ctx:RunContext, d:Path, round_no:int, teacher:Teacher)->dict:
     lm = ctx.models.get(teacher.source, teacher.adapters)
     for t in ctx.tasks:
         res = draft(lm, t, m=cfg.n_questions, k=cfg.questions_per_call, strategies=strategy_names(t)[:cfg.n_strategies],
-                    seed=cfg.seed, round=round_no, rationale_temperature=cfg.rationale_temperature,
+                    seed=cfg.seed, round_no=round_no, rationale_temperature=cfg.rationale_temperature,
                     question_max_new_tokens=cfg.question_max_new_tokens, rationale_max_new_tokens=cfg.rationale_max_new_tokens,
                     out_dir=d/"shards"/t.name, progress=not ctx.quiet)
         dss.append(res.ds); summ[t.name] = _draft_summary(res)
@@ -150,7 +150,7 @@ def pairs_stage(ctx:RunContext, d:Path, round_no:int, scores:dict)->dict:
     from arte.pairs import make_pairs
     cfg, scored = ctx.cfg, load_ds(Path(scores["dir"])/"scored")
     levels = ("question", "rationale") if cfg.rationale_pairs else ("question",)
-    ds, rep = (make_pairs(scored, ctx.tmap, n_question=cfg.question_pairs, min_margin=cfg.min_margin, levels=levels,
+    ds, rep = (make_pairs(scored, ctx.tmap, question_pairs=cfg.question_pairs, min_margin=cfg.min_margin, levels=levels,
                           seed=cfg.seed + round_no) if len(scored) else (None, {}))
     ds = save_ds(ds if ds is not None else [], d/"pairs")
     counts = {f"{l} pairs": sum(1 for x in ds["level"] if x == l) if len(ds) else 0 for l in levels}
@@ -161,7 +161,7 @@ def pairs_stage(ctx:RunContext, d:Path, round_no:int, scores:dict)->dict:
 def _lora(over:dict):
     "The default LoRA config with `over` applied, or None (the trainer's default) when there is nothing to override."
     if not over: return None
-    from arte.align import lora_config
+    from arte.train import lora_config
     return lora_config("auto", **over)
 
 def _steps(log_history:list)->int: return max([h.get("step", 0) for h in log_history] or [0])
@@ -170,11 +170,12 @@ def align_stage(ctx:RunContext, d:Path, round_no:int, pairs:dict, teacher:Teache
     "DPO on a new LoRA adapter of the round's teacher (earlier adapters merged, so the reference is the previous policy)."
     pairs_ds = load_ds(Path(pairs["dir"])/"pairs")
     if not len(pairs_ds): return {"aligned": False, "note": f"align (round {round_no}): skipped, no preference pairs"}
-    from arte.align import align_teacher, dpo_config
+    from arte.align import align_teacher
+    from arte.train import dpo_config
     cfg = ctx.cfg; ctx.models.drop()
+    args = dpo_config("auto", d/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.dpo)
     res = align_teacher(**ctx.models.train_input(teacher.source, teacher.adapters), pairs_ds=pairs_ds, out_dir=d/"adapter",
-                        args=dpo_config("auto", str(d/"trainer"), seed=cfg.seed, **cfg.dpo), peft_config=_lora(cfg.lora),
-                        seed=cfg.seed, quiet=ctx.quiet, dtype=cfg.dtype, device=cfg.device)
+                        args=args, peft_config=_lora(cfg.lora), seed=cfg.seed, quiet=ctx.quiet, dtype=cfg.dtype, device=cfg.device)
     save_json(d/"log_history.json", res.log_history)
     out = {"aligned": True, "pairs": len(pairs_ds), "steps": _steps(res.log_history),
            **{k: round_(v, 4) for k, v in res.metrics.items() if isinstance(v, float)}}
@@ -188,7 +189,7 @@ def generate_stage(ctx:RunContext, d:Path, round_no:int, teacher:Teacher)->dict:
     cfg, dss, summ = ctx.cfg, [], {}
     lm = ctx.models.get(teacher.source, teacher.adapters)
     for t in ctx.tasks:
-        res = generate_tailored(lm, t, m=cfg.n_tailored, seed=cfg.seed + 1000 * round_no, round=round_no,
+        res = generate_tailored(lm, t, m=cfg.n_tailored, seed=cfg.seed + 1000 * round_no, round_no=round_no,
                                 k=cfg.questions_per_call, question_max_new_tokens=cfg.question_max_new_tokens,
                                 rationale_max_new_tokens=cfg.rationale_max_new_tokens, out_dir=d/"shards"/t.name,
                                 progress=not ctx.quiet)
@@ -205,7 +206,7 @@ def baselines_stage(ctx:RunContext, d:Path, round_no:int, tailored:dict, scores:
     if round_no == 1 and want:  # the same budget for every method: baseline_datasets subsamples ARTE's set too
         from arte.evaluate import baseline_datasets
         want.append("arte")
-        orig = ctx.models.get(teacher.source) if "question_only" in want else None
+        orig = ctx.models.get(cfg.teacher) if "question_only" in want else None
         aligned = ctx.models.get(teacher.source, teacher.adapters) if "rationale_only" in want else None
         try: b = baseline_datasets(load_ds(Path(scores["dir"])/"scored"), data, orig, aligned, ctx.tasks, n=cfg.n_tailored,
                                    seed=cfg.seed, max_new_tokens=cfg.rationale_max_new_tokens, methods=want,
@@ -219,14 +220,16 @@ def baselines_stage(ctx:RunContext, d:Path, round_no:int, tailored:dict, scores:
 # %% ../nbs/12b_stages.ipynb #12c01840
 def distill_stage(ctx:RunContext, d:Path, round_no:int, sets:dict)->dict:
     "One LoRA SFT of the student per non-empty training set."
-    from arte.distill import distill_student, sft_config
+    from arte.distill import distill_student
+    from arte.train import sft_config
     cfg, trained = ctx.cfg, {}
     ctx.models.drop()
     for m, n in sets["summary"]["sets"].items():
         if not n: continue
+        args = sft_config("auto", d/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.sft)
         res = distill_student(**ctx.models.train_input(cfg.student), examples_ds=load_ds(Path(sets["dir"])/m), out_dir=d/m,
-                              args=sft_config("auto", str(d/"trainer"), seed=cfg.seed, **cfg.sft), peft_config=_lora(cfg.sft_lora),
-                              tasks=ctx.tmap, seed=cfg.seed, quiet=ctx.quiet, dtype=cfg.dtype, device=cfg.device)
+                              args=args, peft_config=_lora(cfg.sft_lora), tasks=ctx.tmap, seed=cfg.seed, quiet=ctx.quiet,
+                              dtype=cfg.dtype, device=cfg.device)
         save_json(d/m/"log_history.json", res.log_history)
         trained[m] = {"examples": n, "steps": _steps(res.log_history),
                       "train_loss": round_(res.metrics.get("train_loss", float("nan")), 4)}
