@@ -48,6 +48,7 @@ class ARTEConfig:
     eval_max_new_tokens:int = 256 # max new tokens of a student answer in evaluation (a 3-shot BBH rationale is long)
     rationale_temperature:float = 0.0 # temperature of draft rationales (the paper does not say)
     # training
+    train_preset:str = "auto" # `arte.train` preset of DPO and SFT: "auto", "lora", "cpu" (LoRA) or "paper" (full fine-tuning)
     dpo:dict = field(default_factory=dict) # `DPOConfig` keyword overrides (beta, learning_rate, ...)
     lora:dict = field(default_factory=dict) # `LoraConfig` overrides for the teacher
     sft:dict = field(default_factory=dict) # `SFTConfig` keyword overrides
@@ -68,8 +69,7 @@ PRESETS = {
                  sft=dict(num_train_epochs=1, per_device_train_batch_size=2, gradient_accumulation_steps=2, max_length=384)),
     "paper": dict(n_questions=250, questions_per_call=5, n_strategies=4, pool_size=100, prefset_k=40,
                   respondent_shots=[0, 1, 2, 3], question_pairs=50, n_tailored=250, n_test=0, question_max_new_tokens=1024,
-                  rationale_max_new_tokens=512, student_max_new_tokens=256, eval_max_new_tokens=256,
-                  dpo=dict(num_train_epochs=1), sft=dict(num_train_epochs=1)),
+                  rationale_max_new_tokens=512, student_max_new_tokens=256, eval_max_new_tokens=256, train_preset="paper"),
 }
 REQUIRED = ("teacher", "student", "tasks", "seed", "rounds", "preset")
 RENAMED = {"question_max_tokens": "question_max_new_tokens", "rationale_max_tokens": "rationale_max_new_tokens",
@@ -161,6 +161,7 @@ def _merge(d:dict, errs:list)->ARTEConfig:
 
 # %% ../nbs/12a_config.ipynb #2bf47ddd
 _METHODS = ("vanilla", "original_teacher", "question_only", "rationale_only")
+_TRAIN_PRESETS = ("auto", "lora", "cpu", "paper")
 
 def _value_errors(c:ARTEConfig, d:dict)->list[str]:
     "Sources that cannot exist and values that cannot work."
@@ -186,6 +187,11 @@ def _value_errors(c:ARTEConfig, d:dict)->list[str]:
         if any((not isinstance(s, int)) or s < 0 or s > 3 for s in getattr(c, k)):
             errs.append(f"'{k}' must be shot counts between 0 and 3, got {getattr(c, k)}")
     if bad := [b for b in c.baselines if b not in _METHODS]: errs.append(f"'baselines' has unknown methods {bad}")
+    if c.train_preset not in _TRAIN_PRESETS:
+        errs.append(f"'train_preset' must be one of {', '.join(map(repr, _TRAIN_PRESETS))}, not {c.train_preset!r}")
+    if c.train_preset == "paper":
+        errs += [f"'{k}' sets LoRA options, but train_preset 'paper' fine-tunes every weight"
+                 for k in ("lora", "sft_lora") if getattr(c, k)]
     return errs
 
 # %% ../nbs/12a_config.ipynb #a64b6132

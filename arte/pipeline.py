@@ -135,36 +135,50 @@ class ModelCache:
         from arte.models import load_model
         return load_model(source, dtype=self.cfg.dtype, device=self.cfg.device)
 
-    def get(self, source:str, adapters:tuple=())->LM:
-        "The model `source` with `adapters` merged into its weights, for generation."
-        key = (source, tuple(str(a) for a in adapters))
+    def _fresh(self, source:str, weights=None):
+        "New weights of a given model: a copy of its own, or `weights` loaded."
+        model, _ = _weights(self.given[source], source)
+        return self._load(str(weights)).model if weights else copy.deepcopy(model)
+
+    def key(self, source:str, adapters:tuple=(), weights=None)->tuple:
+        return source, tuple(str(a) for a in adapters), str(weights) if weights else None
+
+    def get(self, source:str, adapters:tuple=(), weights=None)->LM:
+        "The model `source` (with its `weights` instead, when given) with `adapters` merged into its weights, for generation."
+        key = self.key(source, adapters, weights)
         if key in self.cache: return self.cache[key]
-        if source in self.given and not adapters: lm = self.given[source]
-        elif source in self.given:
-            lm = copy.copy(self.given[source]); lm.model = copy.deepcopy(_weights(lm, source)[0])
-        else: lm = self._load(source)
-        if adapters:
-            lm.model = _merge_chain(lm.model, adapters)  # merged: no PEFT forward in generation
-            lm.name = lm.name + "".join(f"+{Path(a).parent.parent.name}" for a in adapters)
+        if source in self.given and not adapters and not weights: lm = self.given[source]
+        elif source in self.given: lm = copy.copy(self.given[source]); lm.model = self._fresh(source, weights)
+        else: lm = self._load(str(weights or source))
+        if adapters: lm.model = _merge_chain(lm.model, adapters)  # merged: no PEFT forward in generation
+        if adapters or weights:
+            base = source if source not in self.given else self.given[source].name
+            lm.name = base + "".join(f"+{Path(a).parent.parent.name}" for a in [*([weights] if weights else []), *adapters])
         self.cache[key] = lm
         return lm
 
-    def train_input(self, source:str, adapters:tuple=())->dict:
+    def train_input(self, source:str, adapters:tuple=(), weights=None)->dict:
         "`model_or_path` (and `tok`) for `align_teacher`/`distill_student`: fresh weights of `source`, `adapters` merged."
-        if source in self.given:
-            model, tok = _weights(self.given[source], source)
-            return dict(model_or_path=_merge_chain(copy.deepcopy(model), adapters), tok=tok)
+        if source in self.given: return dict(model_or_path=_merge_chain(self._fresh(source, weights), adapters), tok=self.given[source].tok)
         if adapters:
-            lm = self._load(source)
+            lm = self._load(str(weights or source))
             return dict(model_or_path=_merge_chain(lm.model, adapters), tok=lm.tok)
-        return dict(model_or_path=_local_folder(source))
+        return dict(model_or_path=str(weights) if weights else _local_folder(source))
 
     def drop(self, keep=()):
-        "Forget cached models except the `keep` keys `(source, adapters)`, and free their memory."
+        "Forget cached models except the `keep` keys (see `key`), and free their memory."
         for k in [k for k in self.cache if k not in keep]: del self.cache[k]
         import gc; gc.collect()
 
-# %% ../nbs/13_pipeline.ipynb #64528e43
+# %% ../nbs/13_pipeline.ipynb #74b8027f
+@contextlib.contextmanager
+def _warnings_to_log(run:Run, where:str):
+    "Send the warnings raised inside the block to the run log."
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        yield
+    for w in caught: run.log.info(f"{where}: {w.category.__name__}: {w.message}")
+
 def run_stage(run:Run, ctx:RunContext, name:str, # A stage of `STAGES`
               round_no:int|None=None, # The round; None for `prefset`
               **inputs, # The stage's inputs: records of earlier stages, or the round's `Teacher`
@@ -172,11 +186,7 @@ def run_stage(run:Run, ctx:RunContext, name:str, # A stage of `STAGES`
     "Run stage `name` with `inputs`, or skip it when it finished earlier with the same key; return its record."
     st = STAGES[name]
     def fn(d):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("default")
-            out = st.fn(ctx, d, round_no, **inputs)
-        for w in caught: run.log.info(f"{name}: {w.category.__name__}: {w.message}")
-        return out
+        with _warnings_to_log(run, name): return st.fn(ctx, d, round_no, **inputs)
     return run.stage(name, fn, stage_key(st, ctx, round_no, inputs), round_no=round_no)
 
 # %% ../nbs/13_pipeline.ipynb #34b6a464
@@ -235,11 +245,12 @@ def run_arte(cfg:ARTEConfig, # A validated config (`check_config` / `load_config
         finally: cache.drop()
         run.write_metrics(rows)
         from arte.report import write_report
-        log(f"done: {out/'metrics.json'}, {write_report(out)}")
+        with _warnings_to_log(run, "report"): rep = write_report(out)
+        log(f"done: {out/'metrics.json'}, {rep}")
     finally: run.close()
     return load_json(out/"metrics.json")
 
-# %% ../nbs/13_pipeline.ipynb #3187744a
+# %% ../nbs/13_pipeline.ipynb #3ef57c00
 def dataset_card(out, ds)->str:
     "A dataset card (markdown with YAML front matter) for the tailored data of run folder `out`."
     cfg = (Path(out)/"config.toml").read_text() if (Path(out)/"config.toml").exists() else ""

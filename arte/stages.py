@@ -50,7 +50,7 @@ class RunContext:
     "The config, the loaded tasks and the model cache shared by the stages of one run."
     cfg:ARTEConfig
     tasks:list # Loaded `Task`s, in the config's order
-    models:object # `get(source, adapters)`, `train_input(source, adapters)`, `drop(keep)`
+    models:object # `get(source, adapters, weights)`, `train_input(source, adapters, weights)`, `key(...)`, `drop(keep)`
     log:Callable = lambda msg: None # One line to the run log
     quiet:bool = True # No progress bars
 
@@ -63,15 +63,21 @@ class RunContext:
 
 @dataclass(frozen=True)
 class Teacher:
-    "The teacher of a round: its model source and the LoRA adapters DPO added to it, oldest first."
+    "The teacher of a round: its model source, and the LoRA adapters (or full weights) DPO made of it so far."
     source:str
     adapters:tuple = () # Adapter folders, merged into the weights in this order
     aligned_by:str|None = None # The key of the last `align` stage (None: the original teacher)
+    weights:str|None = None # A folder of fully fine-tuned weights that replace the source's
 
     def after(self, align:dict)->"Teacher":
-        "The teacher after the `align` stage record `align`: its adapter added when the stage trained one."
-        new = (Path(align["dir"])/"adapter",) if align["summary"].get("aligned") else ()
-        return Teacher(self.source, self.adapters + new, align["key"])
+        "The teacher after the `align` stage record `align`: with the adapter (or the weights) the stage trained."
+        s, d, key = align["summary"], Path(align["dir"]), align["key"]
+        if not s.get("aligned"): return Teacher(self.source, self.adapters, key, self.weights)
+        if s.get("full"): return Teacher(self.source, (), key, str(d/"model"))
+        return Teacher(self.source, self.adapters + (d/"adapter",), key, self.weights)
+
+    @property
+    def model(self)->tuple: return self.source, self.adapters, self.weights # The arguments of `ModelCache.get`
 
     @property
     def key(self)->dict: return dict(teacher=self.source, aligned_by=self.aligned_by)
@@ -106,7 +112,7 @@ def draft_stage(ctx:RunContext, d:Path, round_no:int, teacher:Teacher)->dict:
     from arte.draft import draft
     from arte.prompts import strategy_names
     cfg, summ, dss = ctx.cfg, {}, []
-    lm = ctx.models.get(teacher.source, teacher.adapters)
+    lm = ctx.models.get(*teacher.model)
     for t in ctx.tasks:
         res = draft(lm, t, m=cfg.n_questions, k=cfg.questions_per_call, strategies=strategy_names(t)[:cfg.n_strategies],
                     seed=cfg.seed, round_no=round_no, rationale_temperature=cfg.rationale_temperature,
@@ -157,27 +163,33 @@ def pairs_stage(ctx:RunContext, d:Path, round_no:int, scores:dict)->dict:
     note = f"pairs (round {round_no}): no usable preference pair, so the teacher is not aligned in this round"
     return {"pairs": len(ds), **counts, "report": rep, **({"note": note} if not len(ds) else {})}
 
-# %% ../nbs/12b_stages.ipynb #7087bdb6
-def _lora(over:dict):
-    "The default LoRA config with `over` applied, or None (the trainer's default) when there is nothing to override."
+# %% ../nbs/12b_stages.ipynb #0383f0ef
+def _lora(over:dict, preset:str):
+    "The preset's LoRA config with `over` applied, or None (the trainer preset's own choice) when there is nothing to override."
     if not over: return None
     from arte.train import lora_config
-    return lora_config("auto", **over)
+    return lora_config(preset, **over)
+
+def _full(preset:str)->bool:
+    "Does the trainer preset fine-tune every weight (no adapter)?"
+    from arte.train import FULL_FINE_TUNING, resolve_preset
+    return resolve_preset(preset) in FULL_FINE_TUNING
 
 def _steps(log_history:list)->int: return max([h.get("step", 0) for h in log_history] or [0])
 
 def align_stage(ctx:RunContext, d:Path, round_no:int, pairs:dict, teacher:Teacher)->dict:
-    "DPO on a new LoRA adapter of the round's teacher (earlier adapters merged, so the reference is the previous policy)."
+    "DPO on the round's teacher: a new LoRA adapter (earlier ones merged: the reference is the previous policy), or every weight."
     pairs_ds = load_ds(Path(pairs["dir"])/"pairs")
     if not len(pairs_ds): return {"aligned": False, "note": f"align (round {round_no}): skipped, no preference pairs"}
     from arte.align import align_teacher
     from arte.train import dpo_config
-    cfg = ctx.cfg; ctx.models.drop()
-    args = dpo_config("auto", d/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.dpo)
-    res = align_teacher(**ctx.models.train_input(teacher.source, teacher.adapters), pairs_ds=pairs_ds, out_dir=d/"adapter",
-                        args=args, peft_config=_lora(cfg.lora), seed=cfg.seed, quiet=ctx.quiet, dtype=cfg.dtype, device=cfg.device)
+    cfg, full = ctx.cfg, _full(ctx.cfg.train_preset); ctx.models.drop()
+    args = dpo_config(cfg.train_preset, d/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.dpo)
+    res = align_teacher(**ctx.models.train_input(*teacher.model), pairs_ds=pairs_ds, out_dir=d/("model" if full else "adapter"),
+                        args=args, peft_config=_lora(cfg.lora, cfg.train_preset), preset=cfg.train_preset, seed=cfg.seed,
+                        quiet=ctx.quiet, dtype=cfg.dtype, device=cfg.device)
     save_json(d/"log_history.json", res.log_history)
-    out = {"aligned": True, "pairs": len(pairs_ds), "steps": _steps(res.log_history),
+    out = {"aligned": True, "full": full, "pairs": len(pairs_ds), "steps": _steps(res.log_history),
            **{k: round_(v, 4) for k, v in res.metrics.items() if isinstance(v, float)}}
     del res; ctx.models.drop(); shutil.rmtree(d/"trainer", ignore_errors=True)
     return out
@@ -187,7 +199,7 @@ def generate_stage(ctx:RunContext, d:Path, round_no:int, teacher:Teacher)->dict:
     "The aligned teacher writes `n_tailored` questions per task, each with one greedy step-by-step rationale: the tailored data."
     from arte.draft import generate_tailored
     cfg, dss, summ = ctx.cfg, [], {}
-    lm = ctx.models.get(teacher.source, teacher.adapters)
+    lm = ctx.models.get(*teacher.model)
     for t in ctx.tasks:
         res = generate_tailored(lm, t, m=cfg.n_tailored, seed=cfg.seed + 1000 * round_no, round_no=round_no,
                                 k=cfg.questions_per_call, question_max_new_tokens=cfg.question_max_new_tokens,
@@ -207,7 +219,7 @@ def baselines_stage(ctx:RunContext, d:Path, round_no:int, tailored:dict, scores:
         from arte.evaluate import baseline_datasets
         want.append("arte")
         orig = ctx.models.get(cfg.teacher) if "question_only" in want else None
-        aligned = ctx.models.get(teacher.source, teacher.adapters) if "rationale_only" in want else None
+        aligned = ctx.models.get(*teacher.model) if "rationale_only" in want else None
         try: b = baseline_datasets(load_ds(Path(scores["dir"])/"scored"), data, orig, aligned, ctx.tasks, n=cfg.n_tailored,
                                    seed=cfg.seed, max_new_tokens=cfg.rationale_max_new_tokens, methods=want,
                                    progress=not ctx.quiet)
@@ -219,17 +231,17 @@ def baselines_stage(ctx:RunContext, d:Path, round_no:int, tailored:dict, scores:
 
 # %% ../nbs/12b_stages.ipynb #12c01840
 def distill_stage(ctx:RunContext, d:Path, round_no:int, sets:dict)->dict:
-    "One LoRA SFT of the student per non-empty training set."
+    "One SFT of the student per non-empty training set (LoRA, or every weight with `train_preset = \"paper\"`)."
     from arte.distill import distill_student
     from arte.train import sft_config
     cfg, trained = ctx.cfg, {}
     ctx.models.drop()
     for m, n in sets["summary"]["sets"].items():
         if not n: continue
-        args = sft_config("auto", d/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.sft)
+        args = sft_config(cfg.train_preset, d/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.sft)
         res = distill_student(**ctx.models.train_input(cfg.student), examples_ds=load_ds(Path(sets["dir"])/m), out_dir=d/m,
-                              args=args, peft_config=_lora(cfg.sft_lora), tasks=ctx.tmap, seed=cfg.seed, quiet=ctx.quiet,
-                              dtype=cfg.dtype, device=cfg.device)
+                              args=args, peft_config=_lora(cfg.sft_lora, cfg.train_preset), preset=cfg.train_preset,
+                              tasks=ctx.tmap, seed=cfg.seed, quiet=ctx.quiet, dtype=cfg.dtype, device=cfg.device)
         save_json(d/m/"log_history.json", res.log_history)
         trained[m] = {"examples": n, "steps": _steps(res.log_history),
                       "train_loss": round_(res.metrics.get("train_loss", float("nan")), 4)}
@@ -237,20 +249,24 @@ def distill_stage(ctx:RunContext, d:Path, round_no:int, sets:dict)->dict:
     shutil.rmtree(d/"trainer", ignore_errors=True)
     return {"students": trained}
 
-# %% ../nbs/12b_stages.ipynb #6b841add
+# %% ../nbs/12b_stages.ipynb #41d7ee62
+def _student(source:str, folder:Path)->tuple:
+    "The `ModelCache.get` arguments of a distilled student: `source` with the adapter, or the full weights, in `folder`."
+    return (source, (folder,), None) if (folder/"adapter_config.json").exists() else (source, (), str(folder))
+
 def evaluate_stage(ctx:RunContext, d:Path, round_no:int, students:dict)->dict:
     "Each distilled student (and in round 1 the vanilla one) on the test items, at each of `eval_shots`, with bootstrap CIs."
     from arte.evaluate import evaluate
     cfg, rows = ctx.cfg, []
     methods = (["vanilla"] if round_no == 1 and "vanilla" in cfg.baselines else []) + list(students["summary"]["students"])
     for m in methods:
-        lm = ctx.models.get(cfg.student) if m == "vanilla" else ctx.models.get(cfg.student, (Path(students["dir"])/m,))
+        lm = ctx.models.get(cfg.student) if m == "vanilla" else ctx.models.get(*_student(cfg.student, Path(students["dir"])/m))
         for t in ctx.tasks:
             rs = evaluate(lm, t, shots=tuple(cfg.eval_shots), n=cfg.n_test or None, max_new_tokens=cfg.eval_max_new_tokens,
                           seed=cfg.seed, method=m)
             for x in rs: x["round"] = round_no if m != "vanilla" else None; x["category"] = getattr(t, "category", None)
             rows += rs
-        if m != "vanilla": ctx.models.drop(keep=[(cfg.student, ())])
+        if m != "vanilla": ctx.models.drop(keep=[ctx.models.key(cfg.student)])
     save_json(d/"rows.json", rows)
     return {"methods": methods, "rows": len(rows)}
 
@@ -275,12 +291,12 @@ STAGES = {s.name: s for s in (
                                                "rationale_temperature", "question_max_new_tokens", "rationale_max_new_tokens")),
     Stage("score", score_stage, ("drafts", "prefset"), ("student", "score_mode", "student_max_new_tokens")),
     Stage("pairs", pairs_stage, ("scores",), ("seed", "question_pairs", "min_margin", "rationale_pairs")),
-    Stage("align", align_stage, ("pairs", "teacher"), ("seed", "dpo", "lora")),
+    Stage("align", align_stage, ("pairs", "teacher"), ("seed", "train_preset", "dpo", "lora")),
     Stage("generate", generate_stage, ("teacher",), ("seed", "n_tailored", "questions_per_call", "question_max_new_tokens",
                                                      "rationale_max_new_tokens")),
     Stage("baselines", baselines_stage, ("tailored", "scores", "teacher"), ("seed", "baselines", "n_tailored",
                                                                             "rationale_max_new_tokens")),
-    Stage("distill", distill_stage, ("sets",), ("student", "seed", "sft", "sft_lora")),
+    Stage("distill", distill_stage, ("sets",), ("student", "seed", "train_preset", "sft", "sft_lora")),
     Stage("evaluate", evaluate_stage, ("students",), ("student", "seed", "baselines", "n_test", "eval_shots", "eval_max_new_tokens")),
 )}
 
