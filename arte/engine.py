@@ -392,8 +392,6 @@ class PrefixEngine:
                  batch_size:int|None=None, # Rows decoding together; default 256 with shared prefixes, else 64
                  kv_budget_gb:float|None=None, # Cap on the rows' KV cache; default 3 GiB on a CPU, none on a GPU
                  shared_prefix:bool|None=None, # Shared-prefix attention (`sdpa` models); None: on a CPU
-                 max_drafts:int|None=None, # Prompt-lookup drafts per row and step (0: off); None: 3 on a CPU, else 0
-                 step_cost:float=24.0, # A decode step's fixed cost in tokens' worth of compute
                  flash:bool=True, # torch's CPU flash kernel in the shared-prefix attention
                 ):
         self.model, self.tok = model, tok
@@ -405,7 +403,7 @@ class PrefixEngine:
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else eos_ids[0]
         self.ends = {e for e in eos_ids if e is not None} | {self.pad_id}
         self.stats = dict(prefix_tokens=0, suffix_tokens=0, new_tokens=0, rows=0, forwards=0, starts=0, suffix_groups=0,
-                          compactions=0, max_kv_len=0, max_rows=0, spec_steps=0, drafted=0, accepted=0, checked=0)
+                          compactions=0, max_kv_len=0, max_rows=0)
         cpu = self.device.type == "cpu"
         if kv_budget_gb is None and cpu: kv_budget_gb = 3.0
         self.kv_budget = None if kv_budget_gb is None else kv_budget_gb * 2**30
@@ -414,7 +412,6 @@ class PrefixEngine:
         if shared_prefix and not sdpa: raise ValueError(f"shared_prefix=True needs an `sdpa` attention model, not {type(base).__name__}")
         self.shared = sdpa and (cpu if shared_prefix is None else bool(shared_prefix))
         self.flash, self._pa = bool(flash), None
-        self.max_drafts, self.step_cost = int(max_drafts if max_drafts is not None else (3 if cpu else 0)), float(step_cost)
         self.batch_size = int(batch_size or (256 if self.shared else 64))
         self.forward_rows = int(batch_size or 64)  # rows per forward without decoding (prefixes, log-probabilities)
 
@@ -549,44 +546,7 @@ def _start(self:PrefixEngine, kv, patt, plan:Plan, chunk:list, room:int=0)->Batc
         atts.append(att); r0 = r1
     return Batch(_room_cache(bufs, Lp + S, lmajor=self.shared), torch.cat(atts), torch.cat(nxt), d, off, order)
 
-# %% ../nbs/01b_engine.ipynb #6e19e02d
-class _Lookup:
-    "Prompt-lookup drafts for one row, from its context (prompt and output so far)."
-    def __init__(self, ctx):
-        self.ctx, self.t2, self.t3 = [], {}, {}
-        for x in ctx: self.add(x)
-    def add(self, x):
-        c, j = self.ctx, len(self.ctx)
-        c.append(x)
-        if j >= 2: self.t2[c[j - 2], c[j - 1]] = j  # the pair before position j was (last) followed by token j
-        if j >= 3: self.t3[c[j - 3], c[j - 2], c[j - 1]] = j
-    def propose(self, k:int)->list:
-        "Up to `k` tokens that followed the latest earlier occurrence of the last three (else two) tokens."
-        c = self.ctx
-        if k < 1 or len(c) < 2: return []
-        p = self.t3.get(tuple(c[-3:])) if len(c) >= 3 else None
-        if p is None: p = self.t2.get(tuple(c[-2:]))
-        if p is None: return []
-        out = []
-        for t in range(k):  # a match that runs into the end repeats with its period (a row in a loop)
-            q = p + t
-            out.append(c[q] if q < len(c) else out[q - len(c)])
-        return out
-
-@patch
-def _spec_k(self:PrefixEngine, n:int, # Rows in the step's forward (finished ones included: they are computed too)
-            lens:Sequence[int], # Each live row's number of drafts on offer
-           )->int:
-    "Drafts per row for a decode step: the k (0 to `max_drafts`) with the most expected tokens per unit of compute."
-    if not self.max_drafts or not lens or not max(lens): return 0
-    a = (self.stats["accepted"] + 2.8) / (self.stats["checked"] + 4)  # running acceptance, from a prior of 0.7
-    best, bk = len(lens) / (self.step_cost + n), 0
-    for k in range(1, min(self.max_drafts, max(lens)) + 1):
-        r = (len(lens) + sum(sum(a ** t for t in range(1, min(k, l) + 1)) for l in lens)) / (self.step_cost + n * (1 + k))
-        if r > best: best, bk = r, k
-    return bk
-
-# %% ../nbs/01b_engine.ipynb #04d339b0
+# %% ../nbs/01b_engine.ipynb #e9cefc7a
 def _compact(b:Batch|None)->Batch|None:
     "Drop the finished rows of `b` (the last live rows fill their slots); None when no row is left."
     n = len(b.rows) - b.rows.count(None)
@@ -599,33 +559,26 @@ def _compact(b:Batch|None)->Batch|None:
     return b
 
 class _Outputs:
-    "The tokens each running row has produced, their lookup tables, and the finished texts."
+    "The tokens each running row has produced, and the finished texts."
     def __init__(self, eng, plan, texts, max_new_tokens, stop):
         self.eng, self.plan, self.texts, self.max_new, self.stop = eng, plan, texts, max_new_tokens, stop
         self.win = max([len(s.encode()) for s in stop], default=0) + 4  # tokens decode to >= 1 byte: enough for a stop
-        self.out, self.look = {}, {}
+        self.out = {}
     def take(self, b:Batch, j:int, x:int)->bool:
         "Batch row j takes token x; True if that finished it."
         i, tok = b.rows[j], self.eng.tok
         fin = x in self.eng.ends
         if not fin:
             self.out[i].append(x)
-            if i in self.look: self.look[i].add(x)
             fin = len(self.out[i]) >= self.max_new or (self.stop and any(
                 s in tok.decode(self.out[i][-self.win:], skip_special_tokens=True) for s in self.stop))
         if fin:
             self.texts[i] = cut_at_stop(tok.decode(self.out[i], skip_special_tokens=True), self.stop)
-            self.eng.stats["new_tokens"] += len(self.out.pop(i)); self.look.pop(i, None)
+            self.eng.stats["new_tokens"] += len(self.out.pop(i))
             b.rows[j] = None
         return fin
-    def drafts(self, i:int, k:int)->list:
-        "Up to k prompt-lookup drafts for plan row i."
-        if i not in self.look:
-            r = self.plan.rows[i]
-            self.look[i] = _Lookup(list(self.plan.prefixes[r.group]) + list(r.suffix) + self.out[i])
-        return self.look[i].propose(min(k, self.max_new - len(self.out[i])))
 
-# %% ../nbs/01b_engine.ipynb #112b610a
+# %% ../nbs/01b_engine.ipynb #2f2a75c7
 @patch
 def _decode(self:PrefixEngine, kv, patt, plan:Plan, todo:list, texts:list, max_new_tokens:int, stop:list):
     "Decode the plan rows `todo` into `texts`: up to `row_cap` rows at a time, refilled as rows finish."
@@ -643,44 +596,14 @@ def _decode(self:PrefixEngine, kv, patt, plan:Plan, todo:list, texts:list, max_n
             for i in new.rows: o.out[i] = []
             if b is None: b = new
             else: b.extend(new, max_new_tokens)
-        if b is None: continue  # the last rows finished inside their accepted drafts
-        xs = b.nxt.tolist()
-        for j, x in enumerate(xs):
+        for j, x in enumerate(b.nxt.tolist()):
             if b.rows[j] is not None: o.take(b, j, x)
         if all(i is None for i in b.rows): b = None; continue
-        self._step(b, o, xs)
-
-@patch
-def _step(self:PrefixEngine, b:Batch, o:_Outputs, xs:list):
-    "One forward for the batch: each live row's next token, and its prompt-lookup drafts where they pay."
-    live = [i for i in b.rows if i is not None]
-    k = self._spec_k(len(b.rows), [self.max_drafts] * len(live))  # 0: no drafts could pay (a big batch), none looked up
-    dr = [o.drafts(i, k) if k and i is not None else [] for i in b.rows]
-    if k: k = self._spec_k(len(b.rows), [len(t) for t, i in zip(dr, b.rows) if i is not None])
-    dr = [t[:k] for t in dr]
-    W = 1 + max(map(len, dr))
-    if W == 1:
-        b.att = torch.cat([b.att, b.att.new_ones((len(b.rows), 1))], 1)
+        b.att = torch.cat([b.att, b.att.new_ones((len(b.rows), 1))], 1)  # one more column: the token just taken
         self.stats["max_kv_len"] = max(self.stats["max_kv_len"], b.att.shape[1])
         b.nxt = self._forward(b.nxt[:, None], b.att, b.cache, 1, b.group, b.offset)[:, -1].argmax(-1)
-        return
-    ids, blk = self._pad_left([[x] + t for x, t in zip(xs, dr)])  # a row's block: [pad][next token][its drafts]
-    b.att = torch.cat([b.att, blk.to(b.att.dtype)], 1)
-    self.stats["max_kv_len"] = max(self.stats["max_kv_len"], b.att.shape[1])
-    g = self._forward(ids, b.att, b.cache, W, b.group, b.offset).argmax(-1).tolist()  # (rows, W) greedy tokens
-    self.stats["spec_steps"] += 1; self.stats["drafted"] += sum(map(len, dr))
-    for j, t in enumerate(dr):
-        p = W - 1 - len(t)  # block position of the row's next token: g[j][p + a] follows its a-th draft
-        a = 0
-        while a < len(t) and g[j][p + a] == t[a]: a += 1
-        self.stats["accepted"] += a; self.stats["checked"] += a + (a < len(t))
-        if a < len(t): b.att[j, b.att.shape[1] - (len(t) - a):] = 0  # rejected drafts leave the row's view of the cache
-        for x in t[:a]:
-            if o.take(b, j, x): break
-        xs[j] = g[j][p + a]
-    b.nxt = torch.tensor(xs, device=self.device)
 
-# %% ../nbs/01b_engine.ipynb #700fd1b0
+# %% ../nbs/01b_engine.ipynb #8c28bd36
 @patch
 def generate(self:PrefixEngine, plan:Plan, max_new_tokens:int=128, stop:Sequence[str]|None=None)->list[str]:
     "Greedy completion of each row of `plan` (its group's prefix + its suffix), cut at `stop`."
@@ -702,7 +625,7 @@ def generate(self:PrefixEngine, plan:Plan, max_new_tokens:int=128, stop:Sequence
     self.stats["rows"] += len(rows); self.stats["suffix_tokens"] += sum(len(r.suffix) for r in rows)
     return texts
 
-# %% ../nbs/01b_engine.ipynb #c1e4067d
+# %% ../nbs/01b_engine.ipynb #87f7d5f4
 @patch
 def logprobs(self:PrefixEngine, plan:Plan)->list[float]:
     "Summed log-probability of each row's continuation (`Row.cont`) after its group's prefix and its suffix."
