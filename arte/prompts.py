@@ -18,7 +18,7 @@ ANS_INSTRUCTION = "Remember you should output your final answer at the end like 
 
 def ans_instruction(task)->str:
     "The closing instruction that asks for the answer inside `<ans>` tags."
-    ex = task.seeds[0]["target"] if getattr(task, "seeds", None) else "..."
+    ex = task.seeds[0]["target"] if task.seeds else "..."
     return ANS_INSTRUCTION.format(example=ex, hint=task.answer_hint)
 
 # %% ../nbs/04_prompts.ipynb #15966f4d
@@ -77,13 +77,13 @@ STRATEGIES = {
 
 def strategy_names(task)->list[str]:
     "The names of the strategies available for `task` (the task's own, or the generic ones)."
-    if getattr(task, "strategies", None): return [f"task_{i}" for i in range(len(task.strategies))]
+    if task.strategies: return [f"task_{i}" for i in range(len(task.strategies))]
     return list(STRATEGIES)
 
 def strategy_prompt(task, strategy:str, # A name from `strategy_names(task)`
                     question:str)->list[dict]:
     "Chat messages asking the teacher to answer `question` with one reasoning strategy."
-    custom = getattr(task, "strategies", None)
+    custom = task.strategies
     if custom and strategy.startswith("task_"): tpl = custom[int(strategy[5:])]
     elif strategy in STRATEGIES: tpl = STRATEGIES[strategy]
     else: raise ArteError(f"unknown strategy {strategy!r}; known: {strategy_names(task)}", field="strategy")
