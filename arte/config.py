@@ -41,7 +41,7 @@ class ARTEConfig:
     baselines:list = field(default_factory=lambda: ["vanilla", "original_teacher", "question_only", "rationale_only"]) # other methods
     # generation
     score_mode:str = "generate" # "generate" (paper-faithful) or "likelihood" (cheaper, see arte.score)
-    score_batch_size:int|None = None # rows the student decodes together while scoring; None: 64 (halved on CUDA OOM)
+    score_batch_size:int|None = None # rows the student decodes together while scoring; None: the model's own batch size
     question_max_new_tokens:int = 256 # max new tokens of a question-drafting call
     rationale_max_new_tokens:int = 192 # max new tokens of a teacher rationale
     student_max_new_tokens:int = 96 # max new tokens of a student answer while choosing the preference set and scoring

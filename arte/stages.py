@@ -140,12 +140,16 @@ def score_stage(ctx:RunContext, d:Path, round_no:int, drafts:dict, prefset:dict)
     from arte.score import score_drafts, score_diagnostics
     cfg, dss, summ = ctx.cfg, [], {}
     all_drafts, pref, student = load_ds(Path(drafts["dir"])/"drafts"), prefset_items(ctx, prefset), ctx.models.get(cfg.student)
-    for t in ctx.tasks:
-        sub = all_drafts.filter(lambda x: x["task"] == t.name) if len(all_drafts) else all_drafts
-        if not len(sub): summ[t.name] = {"drafts": 0}; continue
-        sc = score_drafts(sub, t, student, pref[t.name], mode=cfg.score_mode, max_new_tokens=cfg.student_max_new_tokens,
-                          batch_size=cfg.score_batch_size, out_dir=d/"shards"/t.name, progress=not ctx.quiet)
-        dss.append(sc); summ[t.name] = _score_summary(score_diagnostics(sc, seed=cfg.seed))
+    bs = student.batch_size
+    if cfg.score_batch_size and bs is not None: student.batch_size = cfg.score_batch_size  # for this stage only
+    try:
+        for t in ctx.tasks:
+            sub = all_drafts.filter(lambda x: x["task"] == t.name) if len(all_drafts) else all_drafts
+            if not len(sub): summ[t.name] = {"drafts": 0}; continue
+            sc = score_drafts(sub, t, student, pref[t.name], mode=cfg.score_mode, max_new_tokens=cfg.student_max_new_tokens,
+                              out_dir=d/"shards"/t.name, progress=not ctx.quiet)
+            dss.append(sc); summ[t.name] = _score_summary(score_diagnostics(sc, seed=cfg.seed))
+    finally: student.batch_size = bs
     ds = save_ds(concat_ds(dss), d/"scored")
     save_json(d/"scores.json", {k: list(ds[k]) if len(ds) else [] for k in ("score_r", "score_q")})
     return {"tasks": summ, "rows": len(ds), **({"note": f"score (round {round_no}): no drafts to score"} if not len(ds) else {})}
