@@ -1,4 +1,4 @@
-"""Batched greedy generation and log-probabilities for many prompts on an in-process transformers model, with the prompts' shared prefixes computed once.
+"""Batched greedy generation and scoring of many prompts, their shared prefixes computed once.
 
 Docs: https://arte-dev.github.io/arte/engine.html.md"""
 
@@ -69,6 +69,10 @@ def _sdpa_replaced(make):
     finally:
         if had: A["sdpa"] = old
         else: del A["sdpa"]
+
+def _attention_name(model)->str|None:
+    "The attention implementation transformers runs `model` with (`sdpa`, `eager`, ...)."
+    return getattr(model.config.get_text_config(decoder=True), "_attn_implementation", None)
 
 def _cache_layer_base():
     "transformers' `DynamicLayer`, which the engine's cache layer extends."
@@ -337,7 +341,8 @@ def _own_part(self:_SharedPrefixAttention, query, key, value, m, sc:float):
     if self.flash and q > 1 and _flash_cpu_ok(query.device):
         fm = None
         if m is not None:  # an additive mask, repeated over each KV head's query group: (B, 1, G*q, L)
-            fm = torch.zeros(m.shape, dtype=query.dtype, device=query.device).masked_fill_(~m, neg) if m.dtype == torch.bool else m.to(query.dtype)
+            fm = m.to(query.dtype) if m.dtype != torch.bool else \
+                torch.zeros(m.shape, dtype=query.dtype, device=query.device).masked_fill_(~m, neg)
             fm = fm[:, :, None].expand(fm.shape[0], 1, G, q, L).reshape(fm.shape[0], 1, G * q, L)
         o, lse = _flash_cpu(qk, key, value, fm, sc)
         return o.float(), lse[..., None]
@@ -408,7 +413,7 @@ class PrefixEngine:
         if kv_budget_gb is None and cpu: kv_budget_gb = 3.0
         self.kv_budget = None if kv_budget_gb is None else kv_budget_gb * 2**30
         self.kv_token_bytes = _kv_token_bytes(base)
-        sdpa = base.config.get_text_config(decoder=True)._attn_implementation == "sdpa"
+        sdpa = _attention_name(base) == "sdpa"
         if shared_prefix and not sdpa: raise ValueError(f"shared_prefix=True needs an `sdpa` attention model, not {type(base).__name__}")
         self.shared = sdpa and (cpu if shared_prefix is None else bool(shared_prefix))
         self.flash, self._pa = bool(flash), None
@@ -474,7 +479,8 @@ def prefixes(self:PrefixEngine, P:Sequence[Sequence[int]]):
             s = ids.shape[1]
             cache = _room_cache(_room_bufs(head, torch.zeros(len(c), dtype=torch.long, device=self.device), s), h) if h else _cache_of([])
             self._forward(ids, torch.cat([patt[c, :h], att], 1), cache, 1)
-            if out is None: out = [tuple(t.new_zeros(len(P), t.shape[1], h + R, t.shape[-1]) for t in (l.keys, l.values)) for l in cache.layers]
+            if out is None:  # per layer: (prefixes, KV heads, h + R, head dim) keys and values
+                out = [tuple(t.new_zeros(len(P), t.shape[1], h + R, t.shape[-1]) for t in (l.keys, l.values)) for l in cache.layers]
             ix = torch.tensor(c, device=self.device)
             for (k, v), l in zip(out, cache.layers):
                 k[ix, :, h + R - s:] = l.keys[:, :, h:]; v[ix, :, h + R - s:] = l.values[:, :, h:]

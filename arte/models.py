@@ -1,4 +1,4 @@
-"""`load_model(source)`: any causal LM (Hub id, folder, `.gguf`, or an embedded `arte:` model) behind the `LM` interface, with batched generation and scoring.
+"""`load_model(source)`: a causal LM (Hub id, folder, `.gguf`, embedded `arte:` model) behind the `LM` interface.
 
 Docs: https://arte-dev.github.io/arte/models.html.md"""
 

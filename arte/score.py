@@ -1,4 +1,4 @@
-"""ARTE step 2: score each draft (question, rationale) by the student's one-shot ICL accuracy on the preference set, resumably; ŝ_r, ŝ_q and their diagnostics.
+"""ARTE step 2: each draft's score is the student's one-shot accuracy on the preference set (ŝ_r, ŝ_q), with diagnostics.
 
 Docs: https://arte-dev.github.io/arte/score.html.md"""
 
@@ -114,6 +114,7 @@ def scoring_key(lm, task, prefset, mode, params:dict, drafts)->str:
     return stable_hash("score", getattr(lm, "name", type(lm).__name__), info.get("adapter"), fp, prefset, mode, params,
                        template, stable_hash(drafts.select_columns(["qid", "question", "rationale"]).to_list()))
 
+# %% ../nbs/07_score.ipynb #16232bda
 def score_drafts(drafts, # Drafts Dataset: `qid`, `question`, `rationale` (+ any other columns, kept)
                  task, # The task (`arte.tasks.Task`)
                  lm, # The student
@@ -179,7 +180,8 @@ def mode_agreement(a, # A scored Dataset
                    b, # Another scoring of the same drafts, in the same order
                   )->dict:
     "Agreement of two scorings: Spearman of ŝ_r, top/bottom rationale agreement per question, identical answers."
-    if len(a) != len(b) or list(a["question"]) != list(b["question"]): raise ArteError("the two scorings are not of the same drafts in the same order")
+    if len(a) != len(b) or list(a["question"]) != list(b["question"]):
+        raise ArteError("the two scorings are not of the same drafts in the same order")
     sa, sb = list(a["score_r"]), list(b["score_r"])
     groups = [ix for ix in _by_question(a).values() if len(ix) > 1]
     def picks(s, ix, f): best = f(s[i] for i in ix); return [i for i in ix if s[i] == best]  # rows at the max/min
