@@ -18,14 +18,14 @@ from .train import (DPO_PRESETS, TrainResult, dpo_config, lora_config, default_p
 # %% ../nbs/09_align.ipynb #c7233e7e
 _all_ = ["dpo_config", "lora_config", "TrainResult"]  # re-exported from arte.train
 
-# %% ../nbs/09_align.ipynb #9d449cc9
+# %% ../nbs/09_align.ipynb #ad15a9ab
 DPO_CURVES = ["loss", "rewards/margins", "rewards/accuracies"]
 
 def plot_dpo(log_history:list, path=None):
     "Loss, reward margin and reward accuracy of a DPO run."
     return plot_log(log_history, DPO_CURVES, path, title="teacher DPO")
 
-# %% ../nbs/09_align.ipynb #fceb9565
+# %% ../nbs/09_align.ipynb #43819e2f
 @torch.no_grad()
 def _completion_logp(model, prompt_ids:list, full_ids:list)->float:
     ids = torch.tensor([full_ids], device=model.device)
@@ -46,7 +46,7 @@ def logp_margins(model, tok, pairs)->list[float]:
     finally: model.train(was)
     return out
 
-# %% ../nbs/09_align.ipynb #f2010f12
+# %% ../nbs/09_align.ipynb #0cdf885f
 def align_teacher(model_or_path, # A model object, an HFLM, or a source for `arte.models.load_model`
                   tok=None, # The tokenizer (needed with a model object)
                   pairs_ds=None, # Preference pairs (`arte.pairs.make_pairs`): prompt, chosen, rejected

@@ -21,7 +21,7 @@ from .train import (SFT_PRESETS, TrainResult, sft_config, lora_config, default_p
 # %% ../nbs/10_distill.ipynb #28df75bc
 _all_ = ["sft_config", "lora_config", "TrainResult"]  # re-exported from arte.train
 
-# %% ../nbs/10_distill.ipynb #4608fb35
+# %% ../nbs/10_distill.ipynb #735a92a7
 def sft_rows(examples, # Tailored data (task, question, rationale[, target]) or rows that already have prompt/completion
              tasks=None, # A dict name -> task, or a single task (not needed for prompt/completion rows)
             ):
@@ -39,7 +39,7 @@ def sft_rows(examples, # Tailored data (task, question, rationale[, target]) or 
                     "completion": prompts.student_completion(r["rationale"], r.get("target"))})
     return Dataset.from_list(out)
 
-# %% ../nbs/10_distill.ipynb #c0423ac1
+# %% ../nbs/10_distill.ipynb #f94b5592
 SFT_CURVES = ["loss", "mean_token_accuracy", "learning_rate"]
 
 def plot_sft(log_history:list, path=None):
@@ -60,7 +60,7 @@ def completion_loss(model, tok, rows)->float:
     finally: model.train(was)
     return tot / n
 
-# %% ../nbs/10_distill.ipynb #6466f335
+# %% ../nbs/10_distill.ipynb #281fcd22
 def distill_student(model_or_path, # A model object, an HFLM, or a source for `arte.models.load_model`
                     tok=None, # The tokenizer (needed with a model object)
                     examples_ds=None, # Tailored data (task, question, rationale, target) or prompt/completion rows
@@ -94,7 +94,7 @@ def distill_student(model_or_path, # A model object, an HFLM, or a source for `a
         trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tok, peft_config=pc)
         return train_and_save(trainer, tok, out_dir, quiet, unsloth, plot_sft)
 
-# %% ../nbs/10_distill.ipynb #d7cc30e5
+# %% ../nbs/10_distill.ipynb #f7aea474
 def check_completion_mask(trainer, n:int=4)->int:
     "Assert that `trainer`'s batches carry loss only on completion tokens; returns the number of rows checked."
     tok = trainer.processing_class

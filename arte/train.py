@@ -18,7 +18,7 @@ import torch
 from .core import *
 from .models import want_unsloth, load_model, resolve_dtype
 
-# %% ../nbs/08b_train.ipynb #635f6e6c
+# %% ../nbs/08b_train.ipynb #9b58b1f5
 _DPO = dict(num_train_epochs=1, lr_scheduler_type="cosine", warmup_steps=0.1, beta=0.1, weight_decay=0.0)
 _SFT = dict(num_train_epochs=1, lr_scheduler_type="linear", warmup_steps=0.03, weight_decay=0.0, completion_only_loss=True)
 _BATCH16 = dict(per_device_train_batch_size=4, gradient_accumulation_steps=4, max_length=1024, logging_steps=5)
@@ -42,7 +42,7 @@ def resolve_preset(preset:str="auto", # "auto", "paper", "lora" or "cpu"
         raise ArteError(f"unknown preset {preset!r}; use auto or one of {sorted(presets)}", field="preset")
     return preset
 
-# %% ../nbs/08b_train.ipynb #19915b29
+# %% ../nbs/08b_train.ipynb #76263333
 @contextlib.contextmanager
 def _no_ckpt_warnings():
     "Hide transformers' `gradient_checkpointing` -> `activation_checkpointing` renames (raised inside TRL)."
@@ -69,7 +69,7 @@ def train_args(cls, # A TRL config class (`trl.DPOConfig`, `trl.SFTConfig`)
     kw.update(table[resolve_preset(preset, table)]); kw.update(overrides)
     with _no_ckpt_warnings(): return cls(**kw)
 
-# %% ../nbs/08b_train.ipynb #fcd9bbfb
+# %% ../nbs/08b_train.ipynb #c30780c6
 def dpo_config(preset:str="auto", # "auto", "paper", "lora" or "cpu"
                output_dir="arte-dpo", # Where the trainer writes (checkpoints, if enabled)
                device=None, dtype=None, # As in `train_args`
@@ -87,9 +87,11 @@ def sft_config(preset:str="auto", # "auto", "paper", "lora" or "cpu"
     return train_args(SFTConfig, SFT_PRESETS, preset, output_dir, device, dtype, **overrides)
 
 def lora_config(preset:str="auto", # "auto", "lora" or "cpu" ("paper" trains every weight: no adapter)
-                table=LORA_PRESETS, **overrides):
+                table:dict|None=None, # Preset name -> `LoraConfig` arguments; default `LORA_PRESETS`
+                **overrides):
     "A `peft.LoraConfig` for causal-LM training under `preset`, with `overrides` applied."
     from peft import LoraConfig
+    table = LORA_PRESETS if table is None else table
     preset = resolve_preset(preset, table)
     if preset in FULL_FINE_TUNING:
         raise ArteError(f"preset {preset!r} trains every weight (the paper's setting), so it has no LoRA config; "
@@ -111,7 +113,7 @@ def default_peft(peft_config, # A `peft.LoraConfig`, False (full fine-tuning) or
     if peft_config is not None: return peft_config
     return False if resolve_preset(preset, LORA_PRESETS) in FULL_FINE_TUNING else lora_config(preset)
 
-# %% ../nbs/08b_train.ipynb #e953f141
+# %% ../nbs/08b_train.ipynb #cfc1a0a7
 _TRAINER_CLASSES = {"dpo": ("trl", "DPOConfig"), "sft": ("trl", "SFTConfig"), "lora": ("peft", "LoraConfig")}
 _SET_BY_ARTE = {"dpo": {"output_dir": "the run folder", "seed": "the config's seed"},
                 "sft": {"output_dir": "the run folder", "seed": "the config's seed"},
@@ -144,7 +146,7 @@ def check_trainer_table(kind:str, # "dpo", "sft" or "lora"
     errs = trainer_table_errors(kind, table, name)
     if errs: raise ArteError("; ".join(errs), file=where)
 
-# %% ../nbs/08b_train.ipynb #6021af6b
+# %% ../nbs/08b_train.ipynb #20c6735d
 def resolve_unsloth(use_unsloth:bool|None)->bool:
     "Whether a training run goes through Unsloth: `want_unsloth()` when None, else the flag (if Unsloth is there)."
     return want_unsloth() if use_unsloth is None else bool(use_unsloth and want_unsloth("1"))
@@ -181,7 +183,7 @@ def load_for_training(model_or_path, # A model object, an `HFLM`, or a source fo
         model = model.to(**to)
     return model, tok
 
-# %% ../nbs/08b_train.ipynb #5a053b2d
+# %% ../nbs/08b_train.ipynb #270cf696
 _ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 def is_peft(model)->bool:
@@ -215,7 +217,7 @@ def trainable_model(model_or_path, tok, peft_config, unsloth:bool=False, max_len
     check_trainable(model, pc)
     return model, tok, pc
 
-# %% ../nbs/08b_train.ipynb #b4c5334b
+# %% ../nbs/08b_train.ipynb #f77d67f6
 @contextlib.contextmanager
 def quiet_training(on:bool=True):
     "Switch off the datasets progress bars, HF logging and TRL's FutureWarnings while `on`."
@@ -251,7 +253,7 @@ class TrainResult:
         "Optimizer steps taken."
         return max([h.get("step", 0) for h in self.log_history] or [0])
 
-# %% ../nbs/08b_train.ipynb #dc128ccc
+# %% ../nbs/08b_train.ipynb #eb2f16a5
 def plot_log(log_history:list, # `trainer.state.log_history`
              keys:list, # Logged keys to plot, one panel each
              path=None, # Save a PNG here
@@ -267,7 +269,7 @@ def plot_log(log_history:list, # `trainer.state.log_history`
     if path is not None: Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=80)
     return fig
 
-# %% ../nbs/08b_train.ipynb #906f51d4
+# %% ../nbs/08b_train.ipynb #d9dcd2ac
 def as_dataset(rows, # A `Dataset` or a list of dicts
                cols, # The columns to keep (all must exist)
               ):

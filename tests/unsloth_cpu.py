@@ -1,4 +1,4 @@
-"""Exercise the Unsloth branch of `arte.align.align_teacher` and `arte.distill.distill_student` on the CPU.
+"""Exercise the Unsloth branch of `arte.train` (through `arte.align.align_teacher` and `arte.distill.distill_student`) on the CPU.
 
 Run it in the separate Unsloth venv (`.ci/unsloth.sh` builds it): Unsloth pins transformers<=5.17, trl<=1.15 and
 datasets<5, which must not downgrade the main environment. With `ARTE_USE_UNSLOTH=1` both functions load the tiny
