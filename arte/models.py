@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 import torch
 from .core import *
-from .engine import PrefixEngine, shared_plan, want_packed, packed_linears
+from .engine import PrefixEngine, shared_plan
 
 # %% ../nbs/02_models.ipynb #8401b643
 def default_device()->torch.device:
@@ -160,7 +160,6 @@ class HFLM(LM):
                  name:str="hf", # The source it was loaded from
                  device=None, # Where inputs go; default: the model's device
                  batch_size:int|None=None, # Rows per forward pass; default 16 on CPU, 64 on GPU (halved on OOM)
-                 packed:bool|None=None, # Linear layers on oneDNN-packed weights (CPU, float32); None: `want_packed` decides
                  reuse_prefix:bool=True, # Greedy generation and scoring share prompts' common prefixes (`arte.engine`)
                  engine:dict|None=None, # Settings of `arte.engine.PrefixEngine` (`batch_size`, `shared_prefix`, ...)
                 ):
@@ -172,16 +171,9 @@ class HFLM(LM):
             tok.pad_token = tok.eos_token
         self.stats = dict(gen_rows=0, prompt_tokens=0, new_tokens=0, gen_seconds=0.0, scored_tokens=0, score_seconds=0.0)
         self.engine_stats = {}  # the engine's counters, summed over calls (maxima for `max_*`)
-        self.reuse_prefix, self.engine_options, self._keep_ok, self._packed = bool(reuse_prefix), dict(engine or {}), None, packed
+        self.reuse_prefix, self.engine_options, self._keep_ok = bool(reuse_prefix), dict(engine or {}), None
 
     def __repr__(self): return f"HFLM({self.name!r}, device={self.device}, batch_size={self.batch_size})"
-
-    @property
-    def packed(self)->bool:
-        "Whether `generate`/`logprob` run the linear layers on oneDNN-packed weights (`want_packed`); settable (None: automatic)."
-        return want_packed(self.model, self._packed)
-    @packed.setter
-    def packed(self, v:bool|None): self._packed = v
 
     @property
     def eos_ids(self)->list[int]:
@@ -251,9 +243,9 @@ def model_info(self:HFLM)->dict:
 # %% ../nbs/02_models.ipynb #e279d20b
 @patch
 def _run_engine(self:HFLM, fn):
-    "`fn(engine)` with a fresh `PrefixEngine` on this model (packed weights as `generate`), its counters added to `stats`."
+    "`fn(engine)` with a fresh `PrefixEngine` on this model, its counters added to `stats`."
     eng = PrefixEngine(self.model, self.tok, self.eos_ids, **self.engine_options)
-    with packed_linears(self.model, self.packed, eng.batch_size): out = fn(eng)
+    out = fn(eng)
     s = eng.stats
     self.stats["prompt_tokens"] += s["prefix_tokens"] + s["suffix_tokens"]; self.stats["new_tokens"] += s["new_tokens"]
     for k, v in s.items():
@@ -306,7 +298,7 @@ def generate(self:HFLM, prompts:Sequence, # Strings, or lists of chat messages
             self.stats["new_tokens"] += min(m + 1, len(gen))
             texts[r] = cut_at_stop(self.tok.decode(gen[:m], skip_special_tokens=True), stop)
         self.stats["prompt_tokens"] += sum(map(len, P)); self.stats["gen_rows"] += len(chunk)
-    with packed_linears(self.model, self.packed, self.batch_size): self._batched(order, run)
+    self._batched(order, run)
     self.stats["gen_seconds"] += time.time() - t0
     return [[texts[i] if greedy else texts[i * n + j] for j in range(n)] for i in range(len(prompts))]
 
@@ -349,7 +341,7 @@ def logprob(self:HFLM, prompts:Sequence, # Strings, or lists of chat messages
             s = float(lp.gather(-1, torch.tensor(C[i], device=lp.device)[:, None]).sum())
             res[i] = (s, s / c)
         self.stats["scored_tokens"] += int(att.sum())
-    with packed_linears(self.model, self.packed, self.batch_size): self._batched(order, run)
+    self._batched(order, run)
     self.stats["score_seconds"] += time.time() - t0
     return res
 

@@ -9,7 +9,7 @@ __all__ = ['LIKELIHOOD_CUE', 'MODES', 'demo_of', 'one_shot_prompts', 'judge', 's
            'scoring_key', 'score_drafts', 'mode_agreement', 'score_diagnostics', 'plot_scores']
 
 # %% ../nbs/07_score.ipynb #729cf706
-import math, time
+import math, time, warnings
 from itertools import combinations
 from typing import Sequence
 import numpy as np
@@ -127,10 +127,12 @@ def score_drafts(drafts, # Drafts Dataset: `qid`, `question`, `rationale` (+ any
                  keep_details:bool=True, # Add the `correct` and `predictions` list columns
                  keep_outputs:bool=False, # Add the raw completions as `outputs` (generate modes)
                  progress:bool|None=None, # Progress bar; default: not under nbdev-test
+                 batch_size:int|None=None, # Deprecated and ignored: the model sizes its batches (`HFLM(engine=...)`)
                  stats:dict|None=None, # Filled in with counters and seconds
                 ):
     "The drafts with `score_r` (one-shot ICL accuracy on the preference set) and `score_q` added."
     if mode not in MODES: raise ArteError(f"unknown scoring mode {mode!r}; use one of {MODES}", field="mode")
+    if batch_size is not None: warnings.warn("score_drafts(batch_size=...) is ignored: the model sizes its batches", DeprecationWarning)
     missing = [c for c in ("qid", "question", "rationale") if c not in drafts.column_names]
     if missing: raise ArteError(f"the drafts lack column(s) {missing}", field=missing[0])
     pref = _as_rows(prefset)

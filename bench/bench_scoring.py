@@ -3,13 +3,13 @@
 Each (draft, question) pair is one evaluation: the student answers the question with the draft as its only
 demonstration. The modes, all on the same prompts in one process:
 
-- naive: one `lm.generate` call per pair (batch 1, the whole prompt encoded each time, stock linear layers);
+- naive: one `lm.generate` call per pair (batch 1, the whole prompt encoded each time);
 - plain: `score_drafts(mode="generate")` on a student with `reuse_prefix=False`: batched `lm.generate`
   (transformers' `generate`, rows sorted by length), no prefix sharing; the fair baseline for batching;
 - generate: `score_drafts(mode="generate")` as the project runs it: `arte.engine` shares each draft's prefix;
 - likelihood: `score_drafts(mode="likelihood")`, the most likely candidate answer after an answer cue;
-- with `--ablate`, generate again with one engine speed layer off each (shared-prefix attention, packed
-  weights, the CPU flash kernel), to measure what each layer saves on its own.
+- with `--ablate`, generate again with the engine's speed layer off (shared-prefix attention), to measure
+  what it saves on its own.
 
 Reported per mode: wall time, evaluations/s, speedup over naive and over plain, the fraction of identical parsed
 answers (against naive on the sampled pairs, against plain on all pairs), tokens run through the model, and model
@@ -49,13 +49,12 @@ try: lm = load_model("arte:smollm2-135m")
 except ArteError as e: sys.exit(f"bench_scoring: the embedded student is missing ({e})")
 
 # mode -> (score mode, student settings); every mode starts from the defaults
-ABLATIONS = {"generate_no_shared_prefix": dict(engine=dict(shared_prefix=False)), "generate_no_packed": dict(packed=False),
-             "generate_no_flash": dict(engine=dict(flash=False))}
-MODES = {"naive": ("naive", dict(packed=False)), "plain": ("generate", dict(reuse_prefix=False)), "generate": ("generate", {}),
+ABLATIONS = {"generate_no_shared_prefix": dict(engine=dict(shared_prefix=False))}
+MODES = {"naive": ("naive", {}), "plain": ("generate", dict(reuse_prefix=False)), "generate": ("generate", {}),
          "likelihood": ("likelihood", {}), **({k: ("generate", v) for k, v in ABLATIONS.items()} if a.ablate else {})}
 
-def configure(reuse_prefix=True, packed=None, engine=None):
-    lm.reuse_prefix, lm.packed, lm.engine_options = reuse_prefix, packed, dict(engine or {})
+def configure(reuse_prefix=True, engine=None):
+    lm.reuse_prefix, lm.engine_options = reuse_prefix, dict(engine or {})
 
 info, peaks = machine(), matmul_peaks(a.threads)
 n_params = sum(x.numel() for x in lm.model.parameters())
