@@ -8,7 +8,7 @@ Docs: https://arte-dev.github.io/arte/cli.html.md"""
 __all__ = ['subcommand', 'make_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #25d7acc3
-import sys, os, argparse, traceback, time, json, resource
+import sys, os, argparse, traceback, time, json, resource, warnings
 from pathlib import Path
 from .core import *
 
@@ -83,8 +83,13 @@ def _run_args(p):
     p.set_defaults(func=lambda a: _run(_load(a.config), a.out, a))
 
 def _load(path):
+    "The validated config at `path`; the warnings about renamed keys are printed."
     from arte.pipeline import load_config
-    return load_config(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DeprecationWarning)
+        cfg = load_config(path)
+    for w in caught: print(f"arte: warning: {w.message}", file=sys.stderr)
+    return cfg
 
 @subcommand("run", "run (or resume) ARTE from a config file")
 def _run_cmd(p): _run_args(p)
@@ -116,7 +121,8 @@ def _eval(a):
     from arte.models import load_model
     from arte.evaluate import evaluate, metric_rows
     lm = load_model(a.model, adapter=a.adapter)
-    rows = [r for t in tasks for r in evaluate(lm, t, shots=tuple(a.shots), n=a.n, max_new_tokens=a.max_new_tokens, seed=a.seed, method=a.method)]
+    rows = [r for t in tasks
+            for r in evaluate(lm, t, shots=tuple(a.shots), n=a.n, max_new_tokens=a.max_new_tokens, seed=a.seed, method=a.method)]
     rows = metric_rows(rows)
     _print_eval({"eval": rows})
     if a.out: save_json(a.out, rows); print(f"rows written to {a.out}")
@@ -128,7 +134,8 @@ def _report_cmd(p):
     p.set_defaults(func=lambda a: print(__import__("arte.report", fromlist=["write_report"]).write_report(_existing(a.dir))))
 
 def _existing(d):
-    if not (Path(d)/"metrics.json").exists() and not (Path(d)/"config.toml").exists(): raise ArteError("not an arte run folder (no config.toml or metrics.json)", file=d)
+    if not (Path(d)/"metrics.json").exists() and not (Path(d)/"config.toml").exists():
+        raise ArteError("not an arte run folder (no config.toml or metrics.json)", file=d)
     return d
 
 @subcommand("serve", "serve a model over a small OpenAI-compatible HTTP API (for sharing one model between processes)")
