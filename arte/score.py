@@ -90,7 +90,7 @@ def icl_answers(lm, # The student (`LM`)
 
 # %% ../nbs/07_score.ipynb #16232bd9
 def _as_rows(prefset)->list[dict]:
-    rows = [dict(input=e["input"], target=e["target"]) for e in (prefset.to_list() if hasattr(prefset, "to_list") else prefset)]
+    rows = [dict(input=e["input"], target=e["target"]) for e in prefset] # a Dataset or a list of dicts
     if not rows: raise ArteError("the preference set is empty", field="prefset")
     return rows
 
@@ -110,8 +110,7 @@ def scoring_key(lm, task, prefset, mode, params:dict, drafts)->str:
     "The `Shards` key of a scoring run: student, task, preference set, mode, parameters, template, drafts."
     template = student_prompt(task, "{q}", [{"input": "{d}", "rationale": "{r}"}])
     fp = task.fingerprint()
-    info = lm.model_info() if hasattr(lm, "model_info") else {}
-    return stable_hash("score", getattr(lm, "name", type(lm).__name__), info.get("adapter"), fp, prefset, mode, params,
+    return stable_hash("score", lm.name, lm.model_info().get("adapter"), fp, prefset, mode, params,
                        template, stable_hash(drafts.select_columns(["qid", "question", "rationale"]).to_list()))
 
 # %% ../nbs/07_score.ipynb #16232bda

@@ -4,7 +4,7 @@ several batch sizes: prefill of 200-token prompts, and one decode step against t
     OMP_NUM_THREADS=1 python bench/bench_decode.py [--quick]      # ~2 min on 2 idle cores (--quick: fewer sizes)
 
 Per-token costs side by side in one process: batch-1 decoding is memory-bound (each step reads every weight for one
-token), so the rows decoding together set the scorer's throughput (`arte.score.PrefixScorer`, continuous batching).
+token), so the rows decoding together set the scorer's throughput (`arte.engine.PrefixEngine`, continuous batching).
 Writes bench/results/bench_decode.{json,md}.
 """
 import argparse, os, sys, time
