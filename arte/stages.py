@@ -19,7 +19,7 @@ from .config import ARTEConfig
 
 # %% ../nbs/12b_stages.ipynb #1e87cedf
 def save_ds(rows_or_ds, # A `Dataset` or a list of dicts
-            path)->"Dataset":
+            path): # The folder to write (replaced if it exists)
     "Save a Dataset (or list of dicts) with `save_to_disk`, atomically (a temporary folder, then a rename)."
     from datasets import Dataset
     ds = rows_or_ds if hasattr(rows_or_ds, "save_to_disk") else Dataset.from_list(list(rows_or_ds))
@@ -30,13 +30,13 @@ def save_ds(rows_or_ds, # A `Dataset` or a list of dicts
     if path.exists(): shutil.rmtree(path)
     os.replace(tmp, path); return ds
 
-def load_ds(path)->"Dataset":
+def load_ds(path): # The folder to write (replaced if it exists)
     "A dataset saved by `save_ds`."
     from datasets import load_from_disk, Dataset
     if (Path(path)/"EMPTY").exists(): return Dataset.from_list([])
     return load_from_disk(str(path))
 
-def concat_ds(dss)->"Dataset":
+def concat_ds(dss):
     "The non-empty datasets of `dss` one after another (an empty Dataset when there is none)."
     from datasets import Dataset, concatenate_datasets
     dss = [d for d in dss if d is not None and len(d)]
