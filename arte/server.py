@@ -10,7 +10,8 @@ __all__ = ['SERVER_URL_VARS', 'SERVER_KEY_VARS', 'LOGPROB_METHODS', 'LORA_FLAGS'
            'EngineProcess']
 
 # %% ../nbs/02b_server.ipynb #a2056aeb
-import os, json, time, random, socket, copy, hashlib, tempfile, subprocess, signal, atexit, logging, threading, http.client, urllib.request, urllib.error, urllib.parse
+import os, json, time, random, socket, logging, threading, http.client, urllib.request, urllib.error, urllib.parse
+import copy, hashlib, tempfile, subprocess, signal, atexit
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
@@ -413,7 +414,8 @@ def _lora_error(e:ServerError, what:str, folder=None)->ServerError:
         return ServerError(f"{what}: this server has no runtime LoRA endpoint ({e.msg}); {LORA_FLAGS}", e.url, e.status)
     if "lora" in msg and any(w in msg for w in ("not enabled", "enable-lora", "enable_lora", "not supported")):
         return ServerError(f"{what}: runtime LoRA is off on this server ({e.msg}); {LORA_FLAGS}", e.url, e.status)
-    if folder is not None and any(w in msg for w in ("not found", "no adapter", "does not exist", "no such file", "can't find", "cannot find")):
+    unreadable = ("not found", "no adapter", "does not exist", "no such file", "can't find", "cannot find")
+    if folder is not None and any(w in msg for w in unreadable):
         return ServerError(f"{what}: the server could not read the adapter folder {folder} ({e.msg}); the folder must exist "
                            "at this path on the server's machine and be readable by the server's process", str(folder), e.status)
     return e
