@@ -47,6 +47,11 @@ class ARTEConfig:
     student_max_new_tokens:int = 96 # max new tokens of a student answer while choosing the preference set and scoring
     eval_max_new_tokens:int = 256 # max new tokens of a student answer in evaluation (a 3-shot BBH rationale is long)
     rationale_temperature:float = 0.0 # temperature of draft rationales (the paper does not say)
+    # engines: where generation runs (`teacher` and `student` stay the weights that DPO and SFT train)
+    teacher_server:str|list|None = None # a server URL (`http://host:8000/v1#model`), a list of replicas' URLs, or "vllm"
+    student_server:str|list|None = None # likewise, for the student's generation (preference set, scoring, evaluation)
+    vllm_args:list = field(default_factory=list) # more `vllm serve` arguments, for a server that is "vllm"
+    vllm_python:str|None = None # the Python of vLLM's environment; default $ARTE_VLLM_PYTHON, else python
     # training
     train_preset:str = "auto" # `arte.train` preset of DPO and SFT: "auto", "lora", "cpu" (LoRA) or "paper" (full fine-tuning)
     dpo:dict = field(default_factory=dict) # `DPOConfig` keyword overrides (beta, learning_rate, ...)
@@ -116,7 +121,8 @@ def _trainer_errors(d:dict)->list[str]:
     return [e for key, table in tables.items() for e in trainer_table_errors(_TRAINER_KIND[key], table, key)]
 
 # %% ../nbs/12a_config.ipynb #b6888392
-_OPTIONAL = {"score_batch_size": 0, "dtype": "", "device": "", "out": ""}  # fields that default to None: a value of their type
+_OPTIONAL = {"score_batch_size": 0, "dtype": "", "device": "", "out": "", "vllm_python": "",
+             "teacher_server": None, "student_server": None}  # fields that default to None: a value of their type
 
 def _type_ok(v, default):
     if isinstance(default, bool): return isinstance(v, bool)
@@ -194,6 +200,30 @@ def _value_errors(c:ARTEConfig, d:dict)->list[str]:
                  for k in ("lora", "sft_lora") if getattr(c, k)]
     return errs
 
+# %% ../nbs/12a_config.ipynb #1ee86fa9
+def _server_spec_error(v, key:str)->str|None:
+    "Why `v` is not a valid `teacher_server`/`student_server` value (None: it is)."
+    if v is None or v == "vllm": return None
+    urls = v if isinstance(v, list) else [v]
+    if not urls or not all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in urls):
+        return (f"'{key}' must be a server URL (http://host:8000/v1, optionally #model-name), a list of them, or \"vllm\"; "
+                f"got {v!r}")
+    if len({u.partition("#")[2] for u in urls}) > 1: return f"'{key}': the replicas name different models: {urls}"
+    return None
+
+def _server_errors(c:ARTEConfig)->list[str]:
+    "The engine keys: well-formed, and compatible with the models and the training they serve."
+    errs = [e for k in ("teacher_server", "student_server") if (e := _server_spec_error(getattr(c, k), k))]
+    if c.teacher == c.student and c.teacher_server != c.student_server:
+        errs.append(f"the teacher and the student are the same model ({c.teacher!r}): give 'teacher_server' and 'student_server' "
+                    "the same value (or leave both out)")
+    served = [k for k in ("teacher_server", "student_server") if getattr(c, k) is not None]
+    if served and c.train_preset == "paper":
+        errs.append(f"{' and '.join(map(repr, served))}: a server loads LoRA adapters at run time, but train_preset 'paper' "
+                    "fine-tunes every weight: use train_preset 'lora' or generate in process")
+    if not all(isinstance(a, str) for a in c.vllm_args): errs.append(f"'vllm_args' must be a list of strings, got {c.vllm_args!r}")
+    return errs
+
 # %% ../nbs/12a_config.ipynb #a64b6132
 def check_config(d:dict, # The raw config: a table of keys (as read from TOML or YAML)
                  src="config", # Named in the error message (the file)
@@ -203,7 +233,7 @@ def check_config(d:dict, # The raw config: a table of keys (as read from TOML or
     errs = []
     d = _renamed(d, errs)
     c = _merge(d, errs)
-    errs += _value_errors(c, d) + _trainer_errors(d)
+    errs += _value_errors(c, d) + _server_errors(c) + _trainer_errors(d)
     if errs: raise ArteError(("; ".join(errs) if len(errs) == 1 else f"{len(errs)} problems: " + "; ".join(errs)), file=src)
     return c
 

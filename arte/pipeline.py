@@ -10,6 +10,7 @@ __all__ = ['Run', 'ModelCache', 'run_stage', 'arte_loop', 'run_arte', 'dataset_c
 # %% ../nbs/13_pipeline.ipynb #8a4885a7
 import os, sys, re, time, copy, shutil, threading, logging, warnings, contextlib
 from functools import partial
+from typing import Callable
 from fastcore.basics import patch
 from pathlib import Path
 from .core import *
@@ -125,7 +126,11 @@ def _local_folder(src:str)->str:
 # %% ../nbs/13_pipeline.ipynb #8c7b9955
 class ModelCache:
     "The models of one run: each (source, adapters) loaded once, adapters merged; `given` models are used instead of loading."
-    def __init__(self, cfg:ARTEConfig, given:dict|None=None): self.cfg, self.given, self.cache = cfg, dict(given or {}), {}
+    def __init__(self, cfg:ARTEConfig, given:dict|None=None,
+                 log:Callable=lambda msg: None, # One line to the run log
+                 log_dir=None): # Where servers started for the run write their logs
+        self.cfg, self.given, self.cache, self.log, self.log_dir = cfg, dict(given or {}), {}, log, log_dir
+        self.engines, self.processes = {}, [] # `ServerLM` per served source; servers this cache started
 
     def _load(self, source:str):
         if source.startswith(("http://", "https://")):  # an OpenAI-compatible server
@@ -145,6 +150,7 @@ class ModelCache:
 
     def get(self, source:str, adapters:tuple=(), weights=None)->LM:
         "The model `source` (with its `weights` instead, when given) with `adapters` merged into its weights, for generation."
+        if (srv := self._engine(source)) is not None: return self._served(srv, source, adapters, weights)
         key = self.key(source, adapters, weights)
         if key in self.cache: return self.cache[key]
         if source in self.given and not adapters and not weights: lm = self.given[source]
@@ -159,6 +165,7 @@ class ModelCache:
 
     def train_input(self, source:str, adapters:tuple=(), weights=None)->dict:
         "`model_or_path` (and `tok`) for `align_teacher`/`distill_student`: fresh weights of `source`, `adapters` merged."
+        if adapters and self._spec(source) is not None: return self._continued(source, adapters)
         if source in self.given: return dict(model_or_path=_merge_chain(self._fresh(source, weights), adapters), tok=self.given[source].tok)
         if adapters:
             lm = self._load(str(weights or source))
@@ -167,8 +174,71 @@ class ModelCache:
 
     def drop(self, keep=()):
         "Forget cached models except the `keep` keys (see `key`), and free their memory."
-        for k in [k for k in self.cache if k not in keep]: del self.cache[k]
+        for k in [k for k in self.cache if k not in keep]:
+            lm = self.cache.pop(k)
+            if getattr(lm, "adapter", None):  # an adapter loaded into a server: free it there
+                try: lm.unload_adapter()
+                except ArteError as e: self.log(f"could not unload {lm.adapter} from {lm.base_url}: {e}")
         import gc; gc.collect()
+
+# %% ../nbs/13_pipeline.ipynb #db1edaee
+def _served_name(folder)->str:
+    "The stage that trained adapter `folder`, for its name on a server: round-1/align/adapter -> round-1-align."
+    parts = Path(folder).resolve().parts
+    return "-".join(p for p in parts[-3:] if p != "adapter")
+
+@patch
+def _spec(self:ModelCache, source:str):
+    "The config's server for model `source` (teacher_server or student_server), or None."
+    return self.cfg.teacher_server if source == self.cfg.teacher else self.cfg.student_server if source == self.cfg.student else None
+
+@patch
+def _engine(self:ModelCache, source:str):
+    "The `ServerLM` that generates for model `source`, or None (in process); a \"vllm\" server is started on first use."
+    spec = self._spec(source)
+    if spec is None: return None
+    if source in self.engines: return self.engines[source]
+    from arte.server import ServerLM, EngineProcess, vllm_command, free_port
+    if spec == "vllm":  # vLLM loads the model from its folder
+        folder, port, served = _local_folder(source), free_port(), "arte-" + stable_hash(source)[:8]
+        argv, env = vllm_command(folder, served, port, python=self.cfg.vllm_python, args=self.cfg.vllm_args)
+        log = Path(self.log_dir)/f"vllm-{served}.log" if self.log_dir else None
+        proc = EngineProcess(argv, f"http://127.0.0.1:{port}/v1", env=env, log=log, name=f"vLLM server for {source}").start()
+        self.processes.append(proc)
+        lm = ServerLM(served, base_url=proc.url, timeout=600)
+    else:
+        urls = spec if isinstance(spec, list) else [spec]
+        lm = ServerLM(urls[0].partition("#")[2] or None, base_url=[u.partition("#")[0] for u in urls], timeout=600)
+    self.log(f"{source}: generation on {lm.base_url}" + (f" (+{len(lm.base_urls) - 1} replicas)" if len(lm.base_urls) > 1 else ""))
+    self.engines[source] = lm
+    return lm
+
+@patch
+def _served(self:ModelCache, srv, source:str, adapters:tuple, weights):
+    "The `ServerLM` for `source` with its newest adapter loaded (see above)."
+    if weights: raise ArteError(f"{source}: fully fine-tuned weights cannot be loaded into a running server; train LoRA "
+                                "adapters (train_preset 'lora') to generate on a server", field="train_preset")
+    key = self.key(source, adapters)
+    if key not in self.cache:
+        from arte.server import adapter_name
+        last = adapters[-1] if adapters else None
+        self.cache[key] = srv if last is None else srv.load_adapter(last, adapter_name(last, _served_name(last)))
+    return self.cache[key]
+
+@patch
+def _continued(self:ModelCache, source:str, adapters:tuple)->dict:
+    "`align_teacher` input for a served model: the base weights with the newest adapter, trainable, to train further."
+    from peft import PeftModel
+    if source in self.given: model, tok = self._fresh(source), self.given[source].tok
+    else: lm = self._load(source); model, tok = lm.model, lm.tok
+    return dict(model_or_path=PeftModel.from_pretrained(model, str(adapters[-1]), is_trainable=True), tok=tok)
+
+@patch
+def close(self:ModelCache):
+    "Unload served adapters and stop the servers this run started."
+    self.drop()
+    for p in self.processes: p.stop()
+    self.processes, self.engines = [], {}
 
 # %% ../nbs/13_pipeline.ipynb #74b8027f
 @contextlib.contextmanager
@@ -230,8 +300,8 @@ def run_arte(cfg:ARTEConfig, # A validated config (`check_config` / `load_config
     "Run (or resume) ARTE as configured, writing everything into `out`; return the metrics dict."
     from arte.tasks import load_task
     _check_given(cfg, models)
-    out = Path(out); run = Run(cfg, out, quiet=quiet); cache = ModelCache(cfg, models)
-    log = run.log.info
+    out = Path(out); run = Run(cfg, out, quiet=quiet)
+    log = run.log.info; cache = ModelCache(cfg, models, log=log, log_dir=out)
     log(f"arte run: teacher={cfg.teacher} student={cfg.student} tasks={cfg.tasks} preset={cfg.preset} rounds={cfg.rounds} -> {out}")
     if cfg.teacher == cfg.student:
         log("note: the teacher and the student are the same model; this exercises the pipeline, it is not the paper's setting")
@@ -242,7 +312,7 @@ def run_arte(cfg:ARTEConfig, # A validated config (`check_config` / `load_config
         import torch; torch.manual_seed(cfg.seed)
         try:
             with _no_progress_bars(quiet): rows = arte_loop(run, RunContext(cfg, tasks, cache, log, quiet))
-        finally: cache.drop()
+        finally: cache.close()  # frees the models, unloads served adapters, stops the servers the run started
         run.write_metrics(rows)
         from arte.report import write_report
         with _warnings_to_log(run, "report"): rep = write_report(out)

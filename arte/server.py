@@ -684,7 +684,9 @@ def _lora_route(self:LMServer, h, p:str, body:dict):
         return h.send_json(404, _err(f"Loading lora {name} failed: No adapter found for {path}", "not_found"))
     from peft import PeftModel
     with self._lm_lock: model = PeftModel.from_pretrained(copy.deepcopy(self.lm.model), path, is_trainable=False)
-    with self._lock: self.adapters[name] = type(self.lm)(model, self.lm.tok, name=name)
+    lm = copy.copy(self.lm); lm.model, lm.name = model, name  # the same backend class, on the adapted weights
+    if isinstance(getattr(lm, "stats", None), dict): lm.stats = dict.fromkeys(lm.stats, 0)
+    with self._lock: self.adapters[name] = lm
     h.send_json(200, raw=f"Success: LoRA adapter '{name}' added successfully.".encode())
 
 # %% ../nbs/02b_server.ipynb #11f0a1db
