@@ -16,6 +16,7 @@ from pathlib import Path
 from .core import *
 from .config import *
 from .stages import *
+from .server import ServerError
 
 # %% ../nbs/13_pipeline.ipynb #006f6d47
 class _PeakMem:
@@ -93,7 +94,12 @@ def stage(self:Run, name:str, # Stage name (a folder under the round)
     save_json(began, dict(key=key))
     self.log.info(f"{where}: running (key {key})")
     t0 = time.time()
-    with _PeakMem() as pm: summary = fn(d) or {}
+    try:
+        with _PeakMem() as pm: summary = fn(d) or {}
+    except ServerError as e:  # say which stage; what finished is on disk (scoring shards, drafts) and is reused on resume
+        self.log.info(f"{where}: stopped: {e}")
+        raise ServerError(f"{where}: {e.msg}. Finished work is kept in {self.out}: rerun the same command once the server "
+                          "answers again", e.url, e.status, e.partial) from e
     secs = round_(time.time() - t0)
     save_json(sf, dict(key=key, seconds=secs, peak_rss_mb=pm.peak_mb, peak_vram_mb=pm.vram_mb, summary=summary))
     rec.update(seconds=secs, peak_rss_mb=pm.peak_mb, skipped=False, summary=summary)
