@@ -229,6 +229,7 @@ def _served(self:ModelCache, srv, source:str, adapters:tuple, weights):
         from arte.server import adapter_name
         last = adapters[-1] if adapters else None
         self.cache[key] = srv if last is None else srv.load_adapter(last, adapter_name(last, _served_name(last)))
+        if last is not None: self.log(f"{source}: adapter {self.cache[key].adapter} loaded on {srv.base_url} from {last}")
     return self.cache[key]
 
 @patch
