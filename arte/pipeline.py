@@ -133,7 +133,13 @@ class ModelCache:
             url, _, model = source.partition("#")  # http://host:8000/v1#model-id; no id: the server's first model
             return ServerLM(model or None, base_url=url)
         from arte.models import load_model
-        return load_model(source, dtype=self.cfg.dtype, device=self.cfg.device)
+        return load_model(source, dtype=self.cfg.dtype, device=self.cfg.device, quantization=self.cfg.quantization)
+
+    def _unquantized(self, source:str, adapters:tuple, weights=None)->tuple:
+        "`(adapters, weights)` to load: with `quantization`, the adapters merged into 16-bit weights first (never into 4/8-bit ones)."
+        if not (adapters and self.cfg.quantization) or source in self.given: return adapters, weights
+        from arte.train import merged_folder
+        return (), str(merged_folder(str(weights) if weights else _local_folder(source), adapters))
 
     def _fresh(self, source:str, weights=None):
         "New weights of a given model: a copy of its own, or `weights` loaded."
@@ -147,6 +153,7 @@ class ModelCache:
         "The model `source` (with its `weights` instead, when given) with `adapters` merged into its weights, for generation."
         key = self.key(source, adapters, weights)
         if key in self.cache: return self.cache[key]
+        adapters, weights = self._unquantized(source, adapters, weights)
         if source in self.given and not adapters and not weights: lm = self.given[source]
         elif source in self.given: lm = copy.copy(self.given[source]); lm.model = self._fresh(source, weights)
         else: lm = self._load(str(weights or source))
@@ -159,6 +166,7 @@ class ModelCache:
 
     def train_input(self, source:str, adapters:tuple=(), weights=None)->dict:
         "`model_or_path` (and `tok`) for `align_teacher`/`distill_student`: fresh weights of `source`, `adapters` merged."
+        adapters, weights = self._unquantized(source, adapters, weights)
         if source in self.given: return dict(model_or_path=_merge_chain(self._fresh(source, weights), adapters), tok=self.given[source].tok)
         if adapters:
             lm = self._load(str(weights or source))
@@ -169,6 +177,7 @@ class ModelCache:
         "Forget cached models except the `keep` keys (see `key`), and free their memory."
         for k in [k for k in self.cache if k not in keep]: del self.cache[k]
         import gc; gc.collect()
+        if "torch" in sys.modules and sys.modules["torch"].cuda.is_available(): sys.modules["torch"].cuda.empty_cache()
 
 # %% ../nbs/13_pipeline.ipynb #74b8027f
 @contextlib.contextmanager
