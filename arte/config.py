@@ -205,7 +205,7 @@ def n_respondents(c:ARTEConfig)->int:
     return (1 + len(c.respondents)) * len(set(c.respondent_shots))
 
 def _gpu_errors(c:ARTEConfig)->list[str]:
-    "Quantization that cannot run here, full fine-tuning of quantized weights, LoRA tables for a fully trained model, too few IRT respondents."
+    "Quantization that cannot run here, full fine-tuning of quantized weights, LoRA tables without an adapter, too few IRT respondents."
     errs = []
     if c.quantization is not None:
         from arte.models import quantization_errors
@@ -215,7 +215,8 @@ def _gpu_errors(c:ARTEConfig)->list[str]:
         if fin not in (None, "full", "lora"): errs.append(f"'{who}_finetune' must be \"full\" or \"lora\", not {fin!r}"); continue
         if (fin or ("full" if c.train_preset == "paper" else "lora")) != "full": continue
         why = f"{who}_finetune = \"full\"" if fin else "train_preset 'paper' fine-tunes every weight"
-        if getattr(c, table): errs.append(f"'{table}' sets LoRA options, but the {who} has no adapter ({why}); set {who}_finetune = \"lora\"")
+        if getattr(c, table):
+            errs.append(f"'{table}' sets LoRA options, but the {who} has no adapter ({why}); set {who}_finetune = \"lora\"")
         if c.quantization:
             errs.append(f"'quantization' = {c.quantization!r} trains LoRA adapters only (QLoRA), but the {who} is fully fine-tuned "
                         f"({why}): set {who}_finetune = \"lora\", or leave 'quantization' out")

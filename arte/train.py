@@ -383,5 +383,5 @@ def merged_folder(base, # A model folder (or `load_model` source) in 16/32-bit
         lm = load_model(base, dtype=dtype, device="cpu", use_unsloth=False)
         model = lm.model
         for a in adapters: model = PeftModel.from_pretrained(model, str(a)).merge_and_unload()
-        model.save_pretrained(tmp); lm.tok.save_pretrained(tmp)
+        with hf_quiet(): model.save_pretrained(tmp); lm.tok.save_pretrained(tmp)
     return build_once(dest, build, {"base": str(base), "adapters": [str(a) for a in adapters], "dtype": str(dtype)})
