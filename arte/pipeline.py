@@ -156,7 +156,7 @@ class ModelCache:
         adapters, weights = self._unquantized(source, adapters, weights)
         if source in self.given and not adapters and not weights: lm = self.given[source]
         elif source in self.given: lm = copy.copy(self.given[source]); lm.model = self._fresh(source, weights)
-        else: lm = self._load(str(weights or source))
+        else: self._make_room(str(weights or source)); lm = self._load(str(weights or source))
         if adapters: lm.model = _merge_chain(lm.model, adapters)  # merged: no PEFT forward in generation
         if adapters or weights:
             base = source if source not in self.given else self.given[source].name
@@ -172,6 +172,16 @@ class ModelCache:
             lm = self._load(str(weights or source))
             return dict(model_or_path=_merge_chain(lm.model, adapters), tok=lm.tok)
         return dict(model_or_path=str(weights) if weights else _local_folder(source))
+
+    def _make_room(self, source:str):
+        "On a GPU, free the cached models when `source` may not fit beside them: teacher and student share the GPU only if they fit."
+        if not self.cache or source.startswith(("http://", "https://")) or "torch" not in sys.modules: return
+        torch = sys.modules["torch"]
+        if not torch.cuda.is_available(): return
+        from arte.models import weight_bytes
+        n = weight_bytes(_local_folder(source))  # None for a Hub id not on disk: then assume it does not fit
+        free = torch.cuda.mem_get_info()[0]
+        if n is None or n * (0.3 if self.cfg.quantization else 1.0) * 1.3 > free: self.drop()
 
     def drop(self, keep=()):
         "Forget cached models except the `keep` keys (see `key`), and free their memory."
