@@ -91,6 +91,12 @@ def main(out=None):
     check("distill lowered the completion loss", l1 < l0, f"{l0:.3f} -> {l1:.3f}")
     try: check("distill labels mask the prompt", check_completion_mask(s.trainer) > 0)
     except AssertionError as e: check("distill labels mask the prompt", False, e)
+    from arte.config import check_config
+    from arte.core import ArteError
+    try: check_config({"teacher": "arte:tiny", "student": "arte:tiny", "tasks": ["gen:boolean_expressions"], "seed": 0, "rounds": 1,
+                       "preset": "tiny", "quantization": "4bit"}); msg = "accepted"
+    except ArteError as e: msg = str(e)
+    check("quantization is refused at config time without CUDA (bitsandbytes installed)", "needs a CUDA GPU" in msg, msg[:90])
     import transformers, trl, peft
     results["versions"] = {k: v for k, v in env_info().items() if v}
     results["import_unsloth_seconds"] = round(T_IMPORT, 2); results["total_seconds"] = round(time.time() - T0, 2)
