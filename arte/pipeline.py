@@ -153,11 +153,11 @@ class ModelCache:
         "The model `source` (with its `weights` instead, when given) with `adapters` merged into its weights, for generation."
         key = self.key(source, adapters, weights)
         if key in self.cache: return self.cache[key]
-        adapters, weights = self._unquantized(source, adapters, weights)
-        if source in self.given and not adapters and not weights: lm = self.given[source]
-        elif source in self.given: lm = copy.copy(self.given[source]); lm.model = self._fresh(source, weights)
-        else: self._make_room(str(weights or source)); lm = self._load(str(weights or source))
-        if adapters: lm.model = _merge_chain(lm.model, adapters)  # merged: no PEFT forward in generation
+        merge, load = self._unquantized(source, adapters, weights)  # what to merge and load (the name keeps the chain)
+        if source in self.given and not merge and not load: lm = self.given[source]
+        elif source in self.given: lm = copy.copy(self.given[source]); lm.model = self._fresh(source, load)
+        else: self._make_room(str(load or source)); lm = self._load(str(load or source))
+        if merge: lm.model = _merge_chain(lm.model, merge)  # merged: no PEFT forward in generation
         if adapters or weights:
             base = source if source not in self.given else self.given[source].name
             lm.name = base + "".join(f"+{Path(a).parent.parent.name}" for a in [*([weights] if weights else []), *adapters])

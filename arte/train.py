@@ -372,12 +372,12 @@ def train_and_save(trainer, # A TRL trainer, ready to `train()`
 # %% ../nbs/08b_train.ipynb #e863e849
 def merged_folder(base, # A model folder (or `load_model` source) in 16/32-bit
                   adapters, # LoRA adapter folders, merged in this order
-                  dest=None, # Default: `merged/` next to the last adapter
+                  dest=None, # Default: `merged/` inside the last adapter's folder (one per chain)
                   dtype="bfloat16")->Path:
     "A model folder with `adapters` merged into `dtype` weights of `base` (on the CPU); built once."
     adapters = [Path(a) for a in adapters]
     if not adapters: raise ArteError("no adapters to merge", field="adapters")
-    dest = Path(dest) if dest is not None else adapters[-1].parent/"merged"
+    dest = Path(dest) if dest is not None else adapters[-1]/"merged"
     def build(tmp):
         from peft import PeftModel
         lm = load_model(base, dtype=dtype, device="cpu", use_unsloth=False)
