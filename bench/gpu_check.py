@@ -1,6 +1,6 @@
 """The GPU check: what one CUDA GPU does with arte's training and generation paths, with no download.
 
-    python bench/gpu_check.py              # on a CUDA GPU (H100/H200: about 5-7 minutes); writes bench/results/gpu_check.{json,md}
+    python bench/gpu_check.py              # on a CUDA GPU; writes bench/results/gpu_check.{json,md}
     python bench/gpu_check.py --dry-run    # the same setup and code paths on a CPU at toy sizes (CI); writes to a temp folder
 
 What it measures, on a Llama-architecture model of about 1.1B parameters (TinyLlama's shape: hidden 2048, 22 layers,
@@ -16,7 +16,9 @@ temp folder with the test kit's tokenizer, so nothing is downloaded:
   prompt at a time ("naive"), on one-shot scoring prompts (one draft as the demonstration, 40 questions each),
   greedy, with a check that the texts agree.
 
-Each arm runs in a fresh subprocess (`import unsloth` patches transformers/TRL globally and must come first), so the
+Sized to finish in under 8 minutes on one H100/H200 (planned from the sizes: about 20 s to build the model, 40-90 s
+per training arm, 30 s per loading arm, about a minute of scoring; it has not run on a GPU yet, so no measured time
+is claimed here). Each arm runs in a fresh subprocess (`import unsloth` patches transformers/TRL globally and must come first), so the
 arms do not share memory or patches. An arm that fails is recorded with its error, and the others still run.
 `--dry-run` runs the setup and the plain-TRL, generation and scoring arms at toy sizes on the CPU, and checks that
 the 4-bit and Unsloth arms are refused there with a clear reason; it exits 0 when every arm it runs works.
