@@ -168,7 +168,7 @@ def device_map_for(n_bytes:int|None, # Size of the weight files (`weight_bytes`)
                   ):
     "`{'': device}`, or `'auto'` (spread over every GPU, then the CPU) when the loaded weights would not fit one GPU."
     device = torch.device(device)
-    one = {"": device.index if device.type == "cuda" and device.index is not None else str(device)}
+    one = {"": (device.index or 0) if device.type == "cuda" else str(device)}  # accelerate's form: a GPU index
     if device.type != "cuda" or n_bytes is None: return one
     per = _BYTES_PER_PARAM.get(quantization) or (torch.finfo(dtype).bits / 8 if isinstance(dtype, torch.dtype) else 2)
     need = n_bytes / 2 * per  # the files hold 2 bytes per parameter
