@@ -23,26 +23,26 @@ arms do not share memory or patches. An arm that fails is recorded with its erro
 `--dry-run` runs the setup and the plain-TRL, generation and scoring arms at toy sizes on the CPU, and checks that
 the 4-bit and Unsloth arms are refused there with a clear reason; it exits 0 when every arm it runs works.
 
-**Bringing the missing packages to a GPU machine without internet.** The lent H100/H200 machines have torch,
-transformers 5.17, peft and accelerate, but not trl, datasets, fastcore, bitsandbytes or unsloth. Download the
-wheels here for the machine's Python (3.12) into an ignored folder of the repo, and carry them (the device tool
-carries at most 64 MiB per call, so in two sets: bitsandbytes alone is 41 MiB, unsloth 27 MiB):
+**Bringing the missing packages to a GPU machine without internet.** A typical offline GPU image has torch,
+transformers 5.17, peft and accelerate, but not trl, datasets, fastcore, bitsandbytes or unsloth. Download their
+wheels on a machine with internet, for the GPU machine's Python (3.12 here), into folders that git ignores, and copy
+them over with the repository. Where a transfer is capped at 64 MiB, send them in two sets (bitsandbytes alone is
+41 MiB, unsloth 27 MiB):
 
-    echo /.whl*/ >> .git/info/exclude
+    echo "/.whl*/" >> .git/info/exclude
     P="--no-deps --only-binary=:all: --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64
        --platform manylinux_2_24_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64"
-    pip download $P -d .whl1 trl==1.15.0 datasets==4.8.5 dill==0.4.1 multiprocess==0.70.19 fastcore==2.2.41 \\
+    pip download $P -d .whl1 trl==1.15.0 datasets==4.8.5 dill==0.4.1 multiprocess==0.70.19 fastcore==2.2.41 \
         bitsandbytes==0.50.2                                                                   # ~43 MiB
-    pip download $P -d .whl2 unsloth==2026.10.9 unsloth_zoo==2026.10.9 torchao==0.18.0 cut-cross-entropy==25.1.1 \\
-        tyro==1.0.17 docstring_parser==0.18.0 typeguard==4.6.1 msgspec==0.23.0 hf_transfer==0.1.9 json5==0.17.3 \\
+    pip download $P -d .whl2 unsloth==2026.10.9 unsloth_zoo==2026.10.9 torchao==0.18.0 cut-cross-entropy==25.1.1 \
+        tyro==1.0.17 docstring_parser==0.18.0 typeguard==4.6.1 msgspec==0.23.0 hf_transfer==0.1.9 json5==0.17.3 \
         nest-asyncio==1.6.0 structlog==26.1.0                                                  # ~37 MiB
 
-First call (carry `.whl1`): `python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl1/*.whl`.
-Second call, at once while the machine is still warm (carry `.whl2`):
-`python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl2/*.whl && PYTHONPATH=/tmp/site:. python3
-bench/gpu_check.py`. The versions are the set `pip install "arte[unsloth]"` resolves to (`.ci/unsloth.sh` prints
-it). xformers is left out (Unsloth falls back to PyTorch attention without it). With only `.whl1`, the Unsloth arm
-is recorded as "not installed" and the rest runs.
+On the GPU machine, after the first set: `python3 -m pip install -q --no-index --no-deps --target /tmp/site
+.whl1/*.whl`; after the second (the same machine, so that /tmp/site is still there): the same with `.whl2`, then
+`PYTHONPATH=/tmp/site:. python3 bench/gpu_check.py`. The versions are the set `pip install "arte[unsloth]"`
+resolves to (`.ci/unsloth.sh` prints it). xformers is left out (Unsloth falls back to PyTorch attention without
+it). With only the first set, the Unsloth arm is recorded as "not installed" and the rest runs.
 """
 import argparse, gc, json, os, platform, shutil, subprocess, sys, tempfile, time, traceback
 from pathlib import Path
