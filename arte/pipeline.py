@@ -144,7 +144,13 @@ class ModelCache:
             url, _, model = source.partition("#")  # http://host:8000/v1#model-id; no id: the server's first model
             return ServerLM(model or None, base_url=url)
         from arte.models import load_model
-        return load_model(source, dtype=self.cfg.dtype, device=self.cfg.device)
+        return load_model(source, dtype=self.cfg.dtype, device=self.cfg.device, quantization=self.cfg.quantization)
+
+    def _unquantized(self, source:str, adapters:tuple, weights=None)->tuple:
+        "`(adapters, weights)` to load: with `quantization`, the adapters merged into 16-bit weights first (never into 4/8-bit ones)."
+        if not (adapters and self.cfg.quantization) or source in self.given: return adapters, weights
+        from arte.train import merged_folder
+        return (), str(merged_folder(str(weights) if weights else _local_folder(source), adapters))
 
     def _fresh(self, source:str, weights=None):
         "New weights of a given model: a copy of its own, or `weights` loaded."
@@ -159,10 +165,11 @@ class ModelCache:
         if (srv := self._engine(source)) is not None: return self._served(srv, source, adapters, weights)
         key = self.key(source, adapters, weights)
         if key in self.cache: return self.cache[key]
-        if source in self.given and not adapters and not weights: lm = self.given[source]
-        elif source in self.given: lm = copy.copy(self.given[source]); lm.model = self._fresh(source, weights)
-        else: lm = self._load(str(weights or source))
-        if adapters: lm.model = _merge_chain(lm.model, adapters)  # merged: no PEFT forward in generation
+        merge, load = self._unquantized(source, adapters, weights)  # what to merge and load (the name keeps the chain)
+        if source in self.given and not merge and not load: lm = self.given[source]
+        elif source in self.given: lm = copy.copy(self.given[source]); lm.model = self._fresh(source, load)
+        else: self._make_room(str(load or source)); lm = self._load(str(load or source))
+        if merge: lm.model = _merge_chain(lm.model, merge)  # merged: no PEFT forward in generation
         if adapters or weights:
             base = source if source not in self.given else self.given[source].name
             lm.name = base + "".join(f"+{Path(a).parent.parent.name}" for a in [*([weights] if weights else []), *adapters])
@@ -172,11 +179,22 @@ class ModelCache:
     def train_input(self, source:str, adapters:tuple=(), weights=None)->dict:
         "`model_or_path` (and `tok`) for `align_teacher`/`distill_student`: fresh weights of `source`, `adapters` merged."
         if adapters and self._spec(source) is not None: return self._continued(source, adapters)
+        adapters, weights = self._unquantized(source, adapters, weights)
         if source in self.given: return dict(model_or_path=_merge_chain(self._fresh(source, weights), adapters), tok=self.given[source].tok)
         if adapters:
             lm = self._load(str(weights or source))
             return dict(model_or_path=_merge_chain(lm.model, adapters), tok=lm.tok)
         return dict(model_or_path=str(weights) if weights else _local_folder(source))
+
+    def _make_room(self, source:str):
+        "On a GPU, free the cached models when `source` may not fit beside them: teacher and student share the GPU only if they fit."
+        if not self.cache or source.startswith(("http://", "https://")) or "torch" not in sys.modules: return
+        torch = sys.modules["torch"]
+        if not torch.cuda.is_available(): return
+        from arte.models import weight_bytes
+        n = weight_bytes(_local_folder(source))  # None for a Hub id not on disk: then assume it does not fit
+        free = torch.cuda.mem_get_info()[0]
+        if n is None or n * (0.3 if self.cfg.quantization else 1.0) * 1.3 > free: self.drop()
 
     def drop(self, keep=()):
         "Forget cached models except the `keep` keys (see `key`), and free their memory."
@@ -186,6 +204,7 @@ class ModelCache:
                 try: lm.unload_adapter()
                 except ArteError as e: self.log(f"could not unload {lm.adapter} from {lm.base_url}: {e}")
         import gc; gc.collect()
+        if "torch" in sys.modules and sys.modules["torch"].cuda.is_available(): sys.modules["torch"].cuda.empty_cache()
 
 # %% ../nbs/13_pipeline.ipynb #db1edaee
 def _served_name(folder)->str:

@@ -10,7 +10,7 @@ __all__ = ['STAGES', 'save_ds', 'load_ds', 'concat_ds', 'round_', 'RunContext', 
            'distill_stage', 'evaluate_stage', 'evaluation_rows', 'Stage', 'stage_key', 'stage_table']
 
 # %% ../nbs/12b_stages.ipynb #fef3febc
-import os, shutil
+import os, copy, shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -187,11 +187,13 @@ def align_stage(ctx:RunContext, d:Path, round_no:int, pairs:dict, teacher:Teache
     if not len(pairs_ds): return {"aligned": False, "note": f"align (round {round_no}): skipped, no preference pairs"}
     from arte.align import align_teacher
     from arte.train import dpo_config
-    cfg, full = ctx.cfg, _full(ctx.cfg.train_preset); ctx.models.drop()
-    args = dpo_config(cfg.train_preset, d/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.dpo)
+    from arte.train import training_plan
+    cfg = ctx.cfg; ctx.models.drop()
+    preset, pc = training_plan(cfg.train_preset, cfg.teacher_finetune, cfg.lora); full = pc is False
+    args = dpo_config(preset, d/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.dpo)
     res = align_teacher(**ctx.models.train_input(*teacher.model), pairs_ds=pairs_ds, out_dir=d/("model" if full else "adapter"),
-                        args=args, peft_config=_lora(cfg.lora, cfg.train_preset), preset=cfg.train_preset, seed=cfg.seed,
-                        quiet=ctx.quiet, dtype=cfg.dtype, device=cfg.device)
+                        args=args, peft_config=pc, preset=preset, seed=cfg.seed, quiet=ctx.quiet, dtype=cfg.dtype,
+                        device=cfg.device, quantization=cfg.quantization)
     save_json(d/"log_history.json", res.log_history)
     out = {"aligned": True, "full": full, "pairs": len(pairs_ds), "steps": _steps(res.log_history),
            **{k: round_(v, 4) for k, v in res.metrics.items() if isinstance(v, float)}}
@@ -235,17 +237,18 @@ def baselines_stage(ctx:RunContext, d:Path, round_no:int, tailored:dict, scores:
 
 # %% ../nbs/12b_stages.ipynb #12c01840
 def distill_stage(ctx:RunContext, d:Path, round_no:int, sets:dict)->dict:
-    "One SFT of the student per non-empty training set (LoRA, or every weight with `train_preset = \"paper\"`)."
+    "One SFT of the student per non-empty training set (LoRA, or every weight: `student_finetune`, `train_preset`)."
     from arte.distill import distill_student
-    from arte.train import sft_config
+    from arte.train import sft_config, training_plan
     cfg, trained = ctx.cfg, {}
+    preset, pc = training_plan(cfg.train_preset, cfg.student_finetune, cfg.sft_lora)
     ctx.models.drop()
     for m, n in sets["summary"]["sets"].items():
         if not n: continue
-        args = sft_config(cfg.train_preset, d/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.sft)
+        args = sft_config(preset, d/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.sft)
         res = distill_student(**ctx.models.train_input(cfg.student), examples_ds=load_ds(Path(sets["dir"])/m), out_dir=d/m,
-                              args=args, peft_config=_lora(cfg.sft_lora, cfg.train_preset), preset=cfg.train_preset,
-                              tasks=ctx.tmap, seed=cfg.seed, quiet=ctx.quiet, dtype=cfg.dtype, device=cfg.device)
+                              args=args, peft_config=copy.deepcopy(pc), preset=preset, tasks=ctx.tmap, seed=cfg.seed,
+                              quiet=ctx.quiet, dtype=cfg.dtype, device=cfg.device, quantization=cfg.quantization)
         save_json(d/m/"log_history.json", res.log_history)
         trained[m] = {"examples": n, "steps": _steps(res.log_history),
                       "train_loss": round_(res.metrics.get("train_loss", float("nan")), 4)}
@@ -295,12 +298,13 @@ STAGES = {s.name: s for s in (
                                                "rationale_temperature", "question_max_new_tokens", "rationale_max_new_tokens")),
     Stage("score", score_stage, ("drafts", "prefset"), ("student", "score_mode", "student_max_new_tokens")),
     Stage("pairs", pairs_stage, ("scores",), ("seed", "question_pairs", "min_margin", "rationale_pairs")),
-    Stage("align", align_stage, ("pairs", "teacher"), ("seed", "train_preset", "dpo", "lora")),
+    Stage("align", align_stage, ("pairs", "teacher"), ("seed", "train_preset", "dpo", "lora", "teacher_finetune", "quantization")),
     Stage("generate", generate_stage, ("teacher",), ("seed", "n_tailored", "questions_per_call", "question_max_new_tokens",
                                                      "rationale_max_new_tokens")),
     Stage("baselines", baselines_stage, ("tailored", "scores", "teacher"), ("seed", "baselines", "n_tailored",
                                                                             "rationale_max_new_tokens")),
-    Stage("distill", distill_stage, ("sets",), ("student", "seed", "train_preset", "sft", "sft_lora")),
+    Stage("distill", distill_stage, ("sets",), ("student", "seed", "train_preset", "sft", "sft_lora", "student_finetune",
+                                                 "quantization")),
     Stage("evaluate", evaluate_stage, ("students",), ("student", "seed", "baselines", "n_test", "eval_shots", "eval_max_new_tokens")),
 )}
 
