@@ -264,7 +264,8 @@ def check_config(d:dict, # The raw config: a table of keys (as read from TOML or
 # %% ../nbs/12a_config.ipynb #bafdceae
 def _read_table(path:Path)->dict:
     try: txt = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as e: raise ArteError(f"not UTF-8 text (byte offset {e.start}); save the config as UTF-8", file=path) from None
+    except UnicodeDecodeError as e:
+        raise ArteError(f"not UTF-8 text (byte offset {e.start}); save the config as UTF-8", file=path) from None
     if path.suffix in (".yaml", ".yml"):
         import yaml
         try: return yaml.safe_load(txt) or {}
