@@ -53,13 +53,14 @@ class RunContext:
     models:object # `get(source, adapters, weights)`, `train_input(source, adapters, weights)`, `key(...)`, `drop(keep)`
     log:Callable = lambda msg: None # One line to the run log
     quiet:bool = True # No progress bars
+    eval_tasks:list = field(default_factory=list) # Loaded eval-only `Task`s: evaluated for every method, never drafted or trained on
 
     @property
     def tmap(self)->dict: return {t.name: t for t in self.tasks}
 
     def key_value(self, name:str):
         "The value config field `name` contributes to a stage key (tasks by content, not by source)."
-        return [t.fingerprint() for t in self.tasks] if name == "tasks" else getattr(self.cfg, name)
+        return [t.fingerprint() for t in getattr(self, name)] if name in ("tasks", "eval_tasks") else getattr(self.cfg, name)
 
 @dataclass(frozen=True)
 class Teacher:
@@ -265,17 +266,20 @@ def evaluate_stage(ctx:RunContext, d:Path, round_no:int, students:dict)->dict:
     methods = (["vanilla"] if round_no == 1 and "vanilla" in cfg.baselines else []) + list(students["summary"]["students"])
     for m in methods:
         lm = ctx.models.get(cfg.student) if m == "vanilla" else ctx.models.get(*_student(cfg.student, Path(students["dir"])/m))
-        for t in ctx.tasks:
+        for t in [*ctx.tasks, *ctx.eval_tasks]:
             rs = evaluate(lm, t, shots=tuple(cfg.eval_shots), n=cfg.n_test or None, max_new_tokens=cfg.eval_max_new_tokens,
                           seed=cfg.seed, method=m)
             for x in rs: x["round"] = round_no if m != "vanilla" else None; x["category"] = getattr(t, "category", None)
+            if any(t is e for e in ctx.eval_tasks):
+                for x in rs: x["eval_only"] = True  # a task the run never drafted, scored or trained on
             rows += rs
         if m != "vanilla": ctx.models.drop(keep=[ctx.models.key(cfg.student)])
     save_json(d/"rows.json", rows)
     return {"methods": methods, "rows": len(rows)}
 
 def evaluation_rows(evaluate:dict)->list[dict]:
-    "The `metrics.json` rows of a finished `evaluate` stage."
+    "The `metrics.json` rows of a finished `evaluate` stage (none for a stage a partial run did not reach)."
+    if evaluate.get("missing"): return []
     from arte.evaluate import metric_rows
     return metric_rows(load_json(Path(evaluate["dir"])/"rows.json"))
 
@@ -301,7 +305,8 @@ STAGES = {s.name: s for s in (
     Stage("baselines", baselines_stage, ("tailored", "scores", "teacher"), ("seed", "baselines", "n_tailored",
                                                                             "rationale_max_new_tokens")),
     Stage("distill", distill_stage, ("sets",), ("student", "seed", "train_preset", "sft", "sft_lora")),
-    Stage("evaluate", evaluate_stage, ("students",), ("student", "seed", "baselines", "n_test", "eval_shots", "eval_max_new_tokens")),
+    Stage("evaluate", evaluate_stage, ("students",), ("student", "seed", "baselines", "n_test", "eval_shots", "eval_max_new_tokens",
+                                                     "eval_tasks")),
 )}
 
 # %% ../nbs/12b_stages.ipynb #7219e3e8
