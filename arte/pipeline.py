@@ -318,8 +318,8 @@ def run_arte(cfg:ARTEConfig, # A validated config (`check_config` / `load_config
             with _no_progress_bars(quiet): rows = arte_loop(run, RunContext(cfg, tasks, cache, log, quiet, eval_tasks=eval_tasks))
         except StopRun as e:
             log(f"stopped after {e} as asked; the finished stages stay in {out}: run again without --until/--only to go on")
-            return dict(eval=[], stages=[{k: r.get(k) for k in ("name", "round", "seconds", "skipped", "missing")} for r in run.records],
-                        stopped_after=str(e))
+            keys = ("name", "round", "seconds", "skipped", "missing")
+            return dict(eval=[], stages=[{k: r.get(k) for k in keys} for r in run.records], stopped_after=str(e))
         finally: cache.drop()
         run.write_metrics(rows)
         from arte.report import write_report
