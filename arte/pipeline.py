@@ -240,7 +240,8 @@ class RunControl:
                     summary={}, missing=True)
 
     def after(self, name:str, round_no):
-        if (name, round_no) in (self.until, self.only) and (name, round_no) != self.last: raise StopRun(f"{name}" + (f" (round {round_no})" if round_no else ""))
+        if (name, round_no) in (self.until, self.only) and (name, round_no) != self.last:
+            raise StopRun(f"{name}" + (f" (round {round_no})" if round_no else ""))
 
 # %% ../nbs/13_pipeline.ipynb #34b6a464
 def arte_loop(run:Run, ctx:RunContext)->list[dict]:
