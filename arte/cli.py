@@ -65,8 +65,11 @@ def _run(cfg, out, args):
     from arte.pipeline import run_arte
     out = Path(out or cfg.out or "arte-run")
     t0 = time.time()
-    metrics = run_arte(cfg, out, quiet=args.quiet)
+    metrics = run_arte(cfg, out, quiet=args.quiet, until=getattr(args, "until", None), only=getattr(args, "only", None))
     secs = time.time() - t0
+    if metrics.get("stopped_after"):
+        print(f"stopped after {metrics['stopped_after']}; run folder: {out}  (run again without --until/--only to go on)")
+        return 0
     _print_eval(metrics)
     print(f"\nrun folder: {out}  (report: {out/'report.md'})")
     print(f"wall time: {secs/60:.1f} min   peak RSS: {_peak_rss_mb()} MB")
@@ -79,6 +82,9 @@ def _run_args(p):
     p.add_argument("config", help="a TOML or YAML config file")
     p.add_argument("--out", help="the run folder (default: the config's `out`, else ./arte-run)")
     p.add_argument("--quiet", action="store_true", help="only write the log file, not to the terminal")
+    stop = p.add_mutually_exclusive_group()
+    stop.add_argument("--until", metavar="STAGE", help="stop after this stage (STAGE or STAGE:ROUND, e.g. score or draft:2)")
+    stop.add_argument("--only", metavar="STAGE", help="run only this stage; the stages it reads must have finished in the run folder")
     p.add_argument("--push-to-hub", metavar="REPO", help="push the last round's tailored dataset to this Hugging Face dataset repo")
     p.set_defaults(func=lambda a: _run(_load(a.config), a.out, a))
 
@@ -89,6 +95,8 @@ def _load(path):
         warnings.simplefilter("always", DeprecationWarning)
         cfg = load_config(path)
     for w in caught: print(f"arte: warning: {w.message}", file=sys.stderr)
+    from arte.config import irt_warning
+    if (w := irt_warning(cfg)): print(f"arte: warning: {w}", file=sys.stderr)
     return cfg
 
 @subcommand("run", "run (or resume) ARTE from a config file")
@@ -99,6 +107,21 @@ def _demo_cmd(p):
     p.add_argument("--out", default="arte-demo", help="the run folder")
     p.add_argument("--quiet", action="store_true", help="only write the log file, not to the terminal")
     p.set_defaults(func=lambda a: _run(__import__("arte.pipeline", fromlist=["demo_config"]).demo_config(), a.out, a), push_to_hub=None)
+
+# %% ../nbs/99_cli.ipynb #4c8dc797
+@subcommand("plan", "print what a run will cost, stage by stage: generations, tokens, optimizer steps, estimated time")
+def _plan_cmd(p):
+    p.add_argument("config", help="a TOML or YAML config file")
+    p.add_argument("--out", help="the run folder whose earlier stage times give the rates (default: the config's `out`)")
+    p.add_argument("--no-calibrate", action="store_true", help="load no model: counts only, unless an earlier run gives rates")
+    p.set_defaults(func=_plan)
+
+def _plan(a):
+    from arte.plan import plan_run
+    cfg = _load(a.config)
+    out = a.out or cfg.out
+    print(plan_run(cfg, out, calibrate_models=not a.no_calibrate))
+    return 0
 
 # %% ../nbs/99_cli.ipynb #9720379c
 @subcommand("eval", "evaluate a student (optionally with a LoRA adapter) on tasks")

@@ -261,21 +261,14 @@ def arte_loop(run:Run, ctx:RunContext)->list[dict]:
     return rows
 
 # %% ../nbs/13_pipeline.ipynb #66b5e653
-def _load_tasks(cfg:ARTEConfig)->tuple[list, list]:
-    "The config's trained tasks and eval-only tasks, loaded (every file read and checked) before any stage runs."
-    from arte.tasks import load_task
-    load = lambda key: [load_task(s, seed=cfg.seed, pool_size=cfg.pool_size) for s in getattr(cfg, key)]
-    tasks, eval_tasks = load("tasks"), load("eval_tasks")
-    names = [t.name for t in tasks + eval_tasks]
-    if len(set(names)) != len(names): raise ArteError(f"two tasks share a name: {names}", field="tasks")
-    return tasks, eval_tasks
-
-def _start_lines(cfg:ARTEConfig, tasks:list, eval_tasks:list, out)->list[str]:
-    "What the run log says before the first stage: the eval-only tasks and the IRT fallback, when there is one."
+def _start_lines(cfg:ARTEConfig, tasks:list, eval_tasks:list, out, cache=None)->list[str]:
+    "What the run log says before the first stage: the IRT fallback (when there is one), the eval-only tasks, and the plan."
     from arte.config import irt_warning
-    L = [f"eval-only tasks (evaluated, never drafted or trained on): {', '.join(t.name for t in eval_tasks)}"] if eval_tasks else []
-    if (w := irt_warning(cfg)): L.append("WARNING: " + w)
-    return L
+    from arte.plan import plan_run
+    L = ["WARNING: " + w] if (w := irt_warning(cfg)) else []
+    if eval_tasks: L.append(f"eval-only tasks (evaluated, never drafted or trained on): {', '.join(t.name for t in eval_tasks)}")
+    plan = plan_run(cfg, out, calibrate_models=cache is not None, models=cache, tasks=(tasks, eval_tasks))
+    return L + ["plan:"] + str(plan).split("\n")
 
 # %% ../nbs/13_pipeline.ipynb #f662cc07
 @contextlib.contextmanager
@@ -312,8 +305,9 @@ def run_arte(cfg:ARTEConfig, # A validated config (`check_config` / `load_config
     if cfg.teacher == cfg.student:
         log("note: the teacher and the student are the same model; this exercises the pipeline, it is not the paper's setting")
     try:
-        tasks, eval_tasks = _load_tasks(cfg)
-        for line in _start_lines(cfg, tasks, eval_tasks, out): log(line)
+        from arte.plan import load_run_tasks
+        tasks, eval_tasks = load_run_tasks(cfg)
+        for line in _start_lines(cfg, tasks, eval_tasks, out, cache if models is None else None): log(line)
         import torch; torch.manual_seed(cfg.seed)
         try:
             with _no_progress_bars(quiet): rows = arte_loop(run, RunContext(cfg, tasks, cache, log, quiet, eval_tasks=eval_tasks))
