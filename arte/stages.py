@@ -96,7 +96,17 @@ def prefset_stage(ctx:RunContext, d:Path, round_no=None)->dict:
         summ[t.name] = {"pool": len(t.pool), "respondents": int(rm.X.shape[1]), "k": len(idx), "method": info.get("method"),
                         "reason": info.get("reason") or "", "pool accuracy": round_(float(rm.X.mean()), 3)}
     save_json(d/"prefset.json", res)
-    return {"tasks": summ}
+    return {"tasks": summ, **_irt_note(summ)}
+
+def _irt_note(summ:dict)->dict:
+    "A note (for the run log and the top of the report) when a task's preference set fell back from IRT, saying how to fix it."
+    from arte.config import IRT_MIN_RESPONDENTS
+    fell = {n: s for n, s in summ.items() if not str(s.get("method")).startswith("irt")}
+    if not fell: return {}
+    why = "; ".join(f"{n}: {s['reason']}" for n, s in fell.items())
+    return {"note": f"preference set: IRT was NOT used, item-total correlation chose the questions ({why}). A 2PL IRT fit needs "
+                    f"at least {IRT_MIN_RESPONDENTS} distinct respondents: add models to 'respondents' in the config (each "
+                    "answers the pool at every shot count of 'respondent_shots')"}
 
 def prefset_items(ctx:RunContext, prefset:dict)->dict:
     "`{task name: [pool items]}`: the preference set a finished `prefset` stage chose."

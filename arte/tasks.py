@@ -6,12 +6,13 @@ Docs: https://arte-dev.github.io/arte/tasks.html.md"""
 
 # %% auto #0
 __all__ = ['BINARY_LABELS', 'LETTERS', 'FORMAT_KINDS', 'RECORD_SUFFIXES', 'BBH_CATEGORIES', 'GENERATORS', 'COUNT_ITEMS',
-           'SORT_WORDS', 'LIAR_NAMES', 'SOURCE_FORMS', 'ANSWER_NAMES', 'TASK_KEYS', 'AnswerFormat', 'infer_format',
-           'find_answer_span', 'parse_options', 'parse_answer_with', 'Task', 'read_text', 'read_records',
-           'read_examples_json', 'read_examples_jsonl', 'read_cot_prompts', 'find_cot_file', 'bbh_category',
-           'task_from_examples', 'Generator', 'register_generator', 'list_generators', 'gen_examples', 'gen_task',
-           'load_task', 'format_fields', 'render_field', 'render_choices', 'choice_index', 'choices_block',
-           'answer_format', 'check_task_spec', 'spec_examples', 'read_strategies', 'load_json_file', 'load_task_spec']
+           'SORT_WORDS', 'LIAR_NAMES', 'SOURCE_FORMS', 'ANSWER_NAMES', 'TASK_KEYS', 'LAYOUTS', 'AnswerFormat',
+           'infer_format', 'find_answer_span', 'parse_options', 'parse_answer_with', 'Task', 'read_text',
+           'read_records', 'read_examples_json', 'read_examples_jsonl', 'read_cot_prompts', 'find_cot_file',
+           'bbh_category', 'task_from_examples', 'Generator', 'register_generator', 'list_generators', 'gen_examples',
+           'gen_task', 'load_task', 'format_fields', 'render_field', 'render_choices', 'choice_index', 'choices_block',
+           'answer_format', 'check_task_spec', 'spec_examples', 'read_strategies', 'load_json_file', 'detect_layout',
+           'read_layout_records', 'layout_records', 'load_task_spec']
 
 # %% ../nbs/03_tasks.ipynb #44a311fa
 import re, json, math, random, dataclasses, difflib
@@ -928,6 +929,9 @@ def load_task(source, # Path to .json/.jsonl/.csv/.parquet, "hf:<id>[:config][@s
         return task_from_examples(name, rows, test_examples=test, description=description, fmt=fmt, seed=seed,
                                   n_seeds=n_seeds, pool_size=pool_size, n_test=n_test, source=src, file=src)
     p = Path(src).expanduser()
+    if fields is None and p.suffix.lower() in (".json", ".jsonl") and p.is_file() and read_layout_records(p)[1]:
+        spec = {"source": src, **({"description": description} if description else {}), **({"answer": fmt} if isinstance(fmt, str) else {})}
+        return load_task_spec(spec, seed=seed, n_seeds=n_seeds, pool_size=pool_size, n_test=n_test)
     if p.suffix.lower() not in (".json", ".jsonl"):
         raise ArteError("unknown task source; accepted: " + "; ".join(SOURCE_FORMS)
                         + f"; generators: {', '.join(list_generators())}", file=src)
@@ -1234,6 +1238,106 @@ def _spec_name(s:dict)->str:
     p = Path(src)
     return p.stem if p.stem.casefold() not in _GENERIC_STEMS else f"{p.parent.name}_{p.stem}".lstrip("_")
 
+# %% ../nbs/03_tasks.ipynb #6f5dbfea
+def _opts_input(q:str, texts:list)->str: return q.strip() + "\n" + choices_block([t.strip() for t in texts])
+
+def _pick(v, texts:list, ctx:dict, labels=None)->str:
+    "The target letter of the option `v` names."
+    return f"({LETTERS[choice_index(v, texts, labels or [None] * len(texts), ctx['file'], ctx['row'])]})"
+
+def _lay_gsm8k(r, ctx):
+    return dict(input=r["question"], target=str(r["answer"]).split("####")[-1].strip().replace(",", ""))
+
+def _lay_stem_choices(r, ctx):  # CommonsenseQA and the official ARC files: question.stem, question.choices [{label, text}], answerKey
+    texts, labels = render_choices(r, "question.choices", ctx["file"], ctx["row"])
+    return dict(input=_opts_input(r["question"]["stem"], texts),
+                target=_pick(r["answerKey"], texts, ctx, labels))
+
+def _lay_hf_choices(r, ctx):  # ARC on the Hub: question, choices {label: [...], text: [...]}, answerKey
+    texts, labels = render_choices(r, "choices", ctx["file"], ctx["row"])
+    return dict(input=_opts_input(r["question"], texts),
+                target=_pick(r["answerKey"], texts, ctx, labels))
+
+def _lay_mmlu(r, ctx):  # MMLU on the Hub: question, choices [...], answer (0-based index)
+    texts, labels = render_choices(r, "choices", ctx["file"], ctx["row"])
+    return dict(input=_opts_input(r["question"], texts), target=_pick(r["answer"], texts, ctx, labels))
+
+def _lay_mmlu_csv(r, ctx):  # MMLU's own CSV files: question, A, B, C, D, answer letter (no header: see `read_layout_records`)
+    texts = [str(r[k]) for k in "ABCD"]
+    return dict(input=_opts_input(r["question"], texts), target=_pick(r["answer"], texts, ctx))
+
+def _lay_piqa(r, ctx):  # PIQA: goal, sol1, sol2; the label (0/1) in the record or in the `<split>-labels.lst` file beside it
+    lab = r.get("label", ctx["labels"][ctx["i"]] if ctx.get("labels") is not None and ctx["i"] < len(ctx["labels"]) else None)
+    if lab is None:
+        raise ArteError("a PIQA record without a label, and no '<split>-labels.lst' file beside it",
+                        file=ctx["file"], row=ctx["row"], field="label")
+    texts = [str(r["sol1"]), str(r["sol2"])]
+    return dict(input=_opts_input(r["goal"], texts), target=_pick(int(lab), texts, ctx))
+
+def _lay_llm_adapters(r, ctx):  # ARC as LLM-Adapters writes it: options as "Answer1: ..." in the instruction, answer "answerK"
+    ins = str(r["instruction"])
+    q = re.sub(r"^Please choose the correct answer to the question:\s*", "", ins.split("\n\nAnswer1:")[0]).strip()
+    texts = [t.strip() for t in re.findall(r"Answer\d+:\s*(.*?)(?=\s*Answer\d+:|\n\nAnswer format|$)", ins, re.S)]
+    m = re.fullmatch(r"answer(\d+)", str(r["answer"]).strip())
+    if not m: raise ArteError(f"answer {r['answer']!r} is not 'answerK'", file=ctx["file"], row=ctx["row"], field="answer")
+    return dict(input=_opts_input(q, texts), target=_pick(int(m[1]) - 1, texts, ctx))
+
+def _lay_strategyqa(r, ctx):  # StrategyQA: question, answer true/false
+    return dict(input=r["question"], target="Yes" if r["answer"] else "No")
+
+LAYOUTS = {  # name: (does a record look like it?, record -> {input, target}, answer format)
+    "gsm8k": (lambda r: isinstance(r.get("question"), str) and "####" in str(r.get("answer", "")), _lay_gsm8k, "number"),
+    "commonsenseqa": (lambda r: isinstance(r.get("question"), dict) and {"stem", "choices"} <= set(r["question"]) and "answerKey" in r,
+                      _lay_stem_choices, "choice"),
+    "arc": (lambda r: isinstance(r.get("choices"), dict) and "answerKey" in r and isinstance(r.get("question"), str),
+            _lay_hf_choices, "choice"),
+    "mmlu": (lambda r: isinstance(r.get("choices"), list) and isinstance(r.get("answer"), int) and "question" in r, _lay_mmlu, "choice"),
+    "mmlu_csv": (lambda r: {"question", "A", "B", "C", "D", "answer"} <= set(r), _lay_mmlu_csv, "choice"),
+    "piqa": (lambda r: {"goal", "sol1", "sol2"} <= set(r), _lay_piqa, "choice"),
+    "arc_llm_adapters": (lambda r: {"instruction", "answer"} <= set(r) and "Answer1:" in str(r["instruction"]),
+                         _lay_llm_adapters, "choice"),
+    "strategyqa": (lambda r: isinstance(r.get("question"), str) and isinstance(r.get("answer"), bool), _lay_strategyqa, "yes_no"),
+}
+
+def detect_layout(records:list)->str|None:
+    "The name of the known dataset layout (`LAYOUTS`) that the first record fits, or None."
+    if not records: return None
+    r = records[0][1]
+    if isinstance(r, dict) and "input" in r and "target" in r: return None
+    return next((n for n, (fits, _, _) in LAYOUTS.items() if isinstance(r, dict) and fits(r)), None)
+
+# %% ../nbs/03_tasks.ipynb #dd24c18e
+_MMLU_CSV_HEADER = ["question", "A", "B", "C", "D", "answer"]
+
+def read_layout_records(path)->tuple[list, str|None]:
+    "`(records, layout)`: a file's records in `{input, target}` form when it has a known layout (GSM8K, ARC, ...), else as they are."
+    path = Path(path); recs = read_records(path)
+    if path.suffix.lower() == ".csv" and recs and len(recs[0][1]) == 6 and list(recs[0][1])[-1].strip() in ("A", "B", "C", "D") \
+            and "answer" not in recs[0][1]:  # MMLU's CSV files have no header line
+        import csv, io
+        rows = list(csv.reader(io.StringIO(read_text(path), newline="")))
+        recs = [(i + 1, dict(zip(_MMLU_CSV_HEADER, r))) for i, r in enumerate(rows) if r]
+    return layout_records(recs, path)
+
+def layout_records(recs:list, path)->tuple[list, str|None]:
+    "`(records, layout)`: `recs` mapped to `{input, target}` when the first fits a known layout (`LAYOUTS`), else unchanged."
+    name = detect_layout(recs)
+    if name is None: return recs, None
+    labels = None
+    if name == "piqa" and "label" not in recs[0][1] and not str(path).startswith("hf:"):
+        path = Path(path)
+        lf = path.with_name(f"{path.stem}-labels.lst")
+        labels = [l.strip() for l in read_text(lf).splitlines() if l.strip()] if lf.is_file() else None
+        if labels is not None and len(labels) != len(recs):
+            raise ArteError(f"{len(labels)} labels for {len(recs)} records in {path.name}", file=lf)
+    fn = LAYOUTS[name][1]
+    out = []
+    for i, (row, r) in enumerate(recs):
+        try: out.append((row, fn(r, dict(file=path, row=row, i=i, labels=labels))))
+        except (KeyError, TypeError, IndexError) as e:
+            raise ArteError(f"does not fit the {name} layout the first record has ({type(e).__name__}: {e})", file=path, row=row) from None
+    return out, name
+
 # %% ../nbs/03_tasks.ipynb #b7e5f6f3
 def _map_or_direct(records, s, file, direct=False):
     "`spec_examples`, falling back (seeds only) to records that already have `input` and `target`."
@@ -1262,19 +1366,27 @@ def load_task_spec(spec, # A task table (see `TASK_KEYS`) or a bare source strin
         if "answer" in s: t.fmt = answer_format(s["answer"], [e["target"] for e in t._all()], file=where)
         if strategies: t.strategies = strategies
     else:
-        rows, test, cot, desc = [], None, None, None
+        rows, test, cot, desc, lays = [], None, None, None, set()
+        mapped = any(k in s for k in ("input", "target", "choices"))
+        def recs(f, rs=None):  # a file's records; without a field mapping, a known layout (GSM8K, ARC, ...) maps them
+            if mapped: return read_records(f) if rs is None else rs
+            rs, lay = layout_records(rs, f) if rs is not None else read_layout_records(f)
+            if lay: lays.add(lay)
+            return rs
         if src and src.startswith("hf:"):
-            recs, trecs, _ = _hf_records(src)
-            rows = spec_examples(recs, s, src); test = spec_examples(trecs, s, src) if trecs is not None else None
+            hr, htr, _ = _hf_records(src)
+            rows = spec_examples(recs(src, hr), s, src); test = spec_examples(recs(src, htr), s, src) if htr is not None else None
         elif src:
-            rows = spec_examples(read_records(src), s, src)
+            rows = spec_examples(recs(src), s, src)
             if "seeds" not in s and (cf := find_cot_file(src)) is not None: desc, cot = read_cot_prompts(cf)
-        if "test" in s: test = spec_examples(read_records(s["test"]), s, s["test"])
-        pool = spec_examples(read_records(s["pool"]), s, s["pool"]) if "pool" in s else None
+        if "test" in s: test = spec_examples(recs(s["test"]), s, s["test"])
+        pool = spec_examples(recs(s["pool"]), s, s["pool"]) if "pool" in s else None
         sfile, seeds = s.get("seeds"), None
         if isinstance(sfile, list):
             sfile = f"{where} (inline seeds)"; seeds = _map_or_direct(list(enumerate(s["seeds"], 1)), s, sfile, True)
-        elif sfile: seeds = _map_or_direct(read_records(sfile), s, sfile, True)
+        elif sfile: seeds = _map_or_direct(recs(sfile), s, sfile, True)
+        if len(lays) > 1: raise ArteError(f"the files of one task have different layouts: {', '.join(sorted(lays))}", file=where)
+        if lays and "answer" not in s: s["answer"] = LAYOUTS[lays.pop()][2]
         if seeds is not None and len(seeds) < 3:
             raise ArteError(f"{len(seeds)} seed(s); {_SEEDS_NEEDED}", file=sfile, field="seeds")
         groups = [(rows, src), (test or [], s.get("test", src)), (pool or [], s.get("pool")), (seeds or [], sfile)]
