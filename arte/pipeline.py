@@ -310,7 +310,8 @@ def run_arte(cfg:ARTEConfig, # A validated config (`check_config` / `load_config
         for line in _start_lines(cfg, tasks, eval_tasks, out, cache if models is None else None): log(line)
         import torch; torch.manual_seed(cfg.seed)
         try:
-            with _no_progress_bars(quiet): rows = arte_loop(run, RunContext(cfg, tasks, cache, log, quiet, eval_tasks=eval_tasks))
+            with _no_progress_bars(quiet), use_prompts(cfg.prompts):
+                rows = arte_loop(run, RunContext(cfg, tasks, cache, log, quiet, eval_tasks=eval_tasks))
         except StopRun as e:
             log(f"stopped after {e} as asked; the finished stages stay in {out}: run again without --until/--only to go on")
             keys = ("name", "round", "seconds", "skipped", "missing")

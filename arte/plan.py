@@ -228,7 +228,8 @@ def plan_run(cfg, # A validated `ARTEConfig`
         else: get = models.get
         lms = {role: get(src) for role, src in (("teacher", cfg.teacher), ("student", cfg.student))}
         tok = getattr(lms["student"], "tok", None)
-    stages = plan_counts(cfg, ts, es, tok=tok)
+    from arte.config import use_prompts
+    with use_prompts(cfg.prompts): stages = plan_counts(cfg, ts, es, tok=tok)
     if old:
         for p in stages:
             o = old.get((p.stage, p.round)) or old.get((p.stage, 1))

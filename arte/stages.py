@@ -304,19 +304,20 @@ class Stage:
 
 STAGES = {s.name: s for s in (
     Stage("prefset", prefset_stage, (), ("tasks", "seed", "student", "respondents", "respondent_shots", "prefset_k",
-                                         "pool_size", "student_max_new_tokens")),
+                                         "pool_size", "student_max_new_tokens", "prompts")),
     Stage("draft", draft_stage, ("teacher",), ("tasks", "seed", "n_questions", "questions_per_call", "n_strategies",
-                                               "rationale_temperature", "question_max_new_tokens", "rationale_max_new_tokens")),
-    Stage("score", score_stage, ("drafts", "prefset"), ("student", "score_mode", "student_max_new_tokens")),
+                                               "rationale_temperature", "question_max_new_tokens", "rationale_max_new_tokens",
+                                               "prompts")),
+    Stage("score", score_stage, ("drafts", "prefset"), ("student", "score_mode", "student_max_new_tokens", "prompts")),
     Stage("pairs", pairs_stage, ("scores",), ("seed", "question_pairs", "min_margin", "rationale_pairs")),
     Stage("align", align_stage, ("pairs", "teacher"), ("seed", "train_preset", "dpo", "lora")),
     Stage("generate", generate_stage, ("teacher",), ("seed", "n_tailored", "questions_per_call", "question_max_new_tokens",
-                                                     "rationale_max_new_tokens")),
+                                                     "rationale_max_new_tokens", "prompts")),
     Stage("baselines", baselines_stage, ("tailored", "scores", "teacher"), ("seed", "baselines", "n_tailored",
-                                                                            "rationale_max_new_tokens")),
+                                                                            "rationale_max_new_tokens", "prompts")),
     Stage("distill", distill_stage, ("sets",), ("student", "seed", "train_preset", "sft", "sft_lora")),
     Stage("evaluate", evaluate_stage, ("students",), ("student", "seed", "baselines", "n_test", "eval_shots", "eval_max_new_tokens",
-                                                     "eval_tasks")),
+                                                     "eval_tasks", "prompts")),
 )}
 
 # %% ../nbs/12b_stages.ipynb #7219e3e8
