@@ -123,6 +123,21 @@ def _plan(a):
     print(plan_run(cfg, out, calibrate_models=not a.no_calibrate))
     return 0
 
+# %% ../nbs/99_cli.ipynb #ac601741
+@subcommand("export-tasks", "write every task of a config (trained, eval-only, transfer) as an lm-evaluation-harness task folder")
+def _export_cmd(p):
+    p.add_argument("config", help="a TOML or YAML config file")
+    p.add_argument("--out", required=True, help="the folder to write (use it as lm_eval's --include_path)")
+    p.set_defaults(func=_export)
+
+def _export(a):
+    from arte.tasks import load_task, export_lm_eval
+    cfg = _load(a.config)
+    for key in ("tasks", "eval_tasks", "transfer_tasks"):
+        for s in getattr(cfg, key): print(export_lm_eval(load_task(s, seed=cfg.seed, pool_size=cfg.pool_size), a.out))
+    print(f"run: lm_eval --model hf --model_args pretrained=STUDENT --include_path {a.out} --tasks arte_NAME")
+    return 0
+
 # %% ../nbs/99_cli.ipynb #9720379c
 @subcommand("eval", "evaluate a student (optionally with a LoRA adapter) on tasks")
 def _eval_cmd(p):

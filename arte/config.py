@@ -23,6 +23,8 @@ class ARTEConfig:
     student:str = "arte:tiny" # `load_model` source of the student
     tasks:list = field(default_factory=lambda: ["gen:boolean_expressions"]) # `load_task` sources or task tables (`[[task]]`)
     eval_tasks:list = field(default_factory=list) # Tasks evaluated for every method but never drafted, scored or trained on
+    transfer_tasks:list = field(default_factory=list) # Tasks the aligned teacher writes for without being aligned on them (Table 4)
+    extra_students:list = field(default_factory=list) # More student sources, each distilled on the tailored data (Table 5)
     prompts:str|dict = "arte" # "arte" (the project's refined prompts), "paper" (as published), or a table of templates
     seed:int = 0 # Seeds every random choice: splits, sampling, pairs, training
     rounds:int = 1 # Iterative ARTE: round r+1 drafts with the teacher aligned in round r
@@ -97,8 +99,8 @@ def _check_model_source(src, key, server_ok:bool=False):
     return f"'{key}': {src!r} is neither an existing path, an arte: model, a URL nor a Hugging Face id (org/name)"
 
 # %% ../nbs/12a_config.ipynb #d2313066
-TASK_LISTS = ("tasks", "eval_tasks") # Config keys that hold task sources or task tables
-_TABLE_KEYS = {"task": "tasks", "eval_task": "eval_tasks"}  # TOML's [[task]] / [[eval_task]] arrays of tables
+TASK_LISTS = ("tasks", "eval_tasks", "transfer_tasks") # Config keys that hold task sources or task tables
+_TABLE_KEYS = {"task": "tasks", "eval_task": "eval_tasks", "transfer_task": "transfer_tasks"}  # TOML's [[task]] arrays of tables
 IRT_MIN_RESPONDENTS = 10 # `select_prefset`'s `min_respondents`: fewer distinct respondents and the preference set falls back from IRT
 
 def _task_tables(d:dict, errs:list)->dict:
@@ -284,6 +286,7 @@ def _value_errors(c:ARTEConfig, d:dict)->list[str]:
     "Sources that cannot exist and values that cannot work."
     errs = [e for k in ("teacher", "student") if k in d and (e := _check_model_source(getattr(c, k), k))]
     errs += [e for i, r in enumerate(c.respondents) if (e := _check_model_source(r, f"respondents[{i}]", server_ok=True))]
+    errs += [e for i, r in enumerate(c.extra_students) if (e := _check_model_source(r, f"extra_students[{i}]"))]
     errs += _task_list_errors(c, d) + _prompt_errors(c.prompts)
     for k in ("rounds", "n_questions", "questions_per_call", "n_strategies", "pool_size", "prefset_k", "n_tailored",
               "student_max_new_tokens", "eval_max_new_tokens"):

@@ -258,6 +258,8 @@ def arte_loop(run:Run, ctx:RunContext)->list[dict]:
         sets = step("baselines", r, tailored=tailored, scores=scores, teacher=teacher)  # ARTE's set and the baselines'
         students = step("distill", r, sets=sets)                          # one student per training set
         rows += evaluation_rows(step("evaluate", r, students=students))  # accuracy with bootstrap CIs
+        if ctx.cfg.transfer_tasks or ctx.cfg.extra_students:              # other tasks, other students (Tables 4, 5)
+            rows += evaluation_rows(step("transfer", r, teacher=teacher, sets=sets))
     return rows
 
 # %% ../nbs/13_pipeline.ipynb #66b5e653
@@ -282,7 +284,7 @@ def _no_progress_bars(on:bool):
         if was: dl.enable_progress_bar()
 
 def _check_given(cfg:ARTEConfig, models:dict|None):
-    unknown = sorted(set(models or {}) - {cfg.teacher, cfg.student, *cfg.respondents})
+    unknown = sorted(set(models or {}) - {cfg.teacher, cfg.student, *cfg.respondents, *cfg.extra_students})
     if unknown:
         raise ArteError(f"models given for {unknown}, which the config does not name (teacher, student, respondents)", field="models")
 
@@ -298,20 +300,21 @@ def run_arte(cfg:ARTEConfig, # A validated config (`check_config` / `load_config
     _check_given(cfg, models)
     if until and only: raise ArteError("give --until or --only, not both", field="until")
     control = RunControl(stage_ref(until, "--until") if until else None, stage_ref(only, "--only") if only else None,
-                         last=("evaluate", cfg.rounds))
+                         last=("transfer" if cfg.transfer_tasks or cfg.extra_students else "evaluate", cfg.rounds))
     out = Path(out); run = Run(cfg, out, quiet=quiet); cache = ModelCache(cfg, models); run.control = control
     log = run.log.info
     log(f"arte run: teacher={cfg.teacher} student={cfg.student} tasks={cfg.tasks} preset={cfg.preset} rounds={cfg.rounds} -> {out}")
     if cfg.teacher == cfg.student:
         log("note: the teacher and the student are the same model; this exercises the pipeline, it is not the paper's setting")
     try:
-        from arte.plan import load_run_tasks
+        from arte.plan import load_run_tasks, load_task_list
         tasks, eval_tasks = load_run_tasks(cfg)
         for line in _start_lines(cfg, tasks, eval_tasks, out, cache if models is None else None): log(line)
         import torch; torch.manual_seed(cfg.seed)
         try:
             with _no_progress_bars(quiet), use_prompts(cfg.prompts):
-                rows = arte_loop(run, RunContext(cfg, tasks, cache, log, quiet, eval_tasks=eval_tasks))
+                ctx = RunContext(cfg, tasks, cache, log, quiet, eval_tasks=eval_tasks, transfer_tasks=load_task_list(cfg, "transfer_tasks"))
+                rows = arte_loop(run, ctx)
         except StopRun as e:
             log(f"stopped after {e} as asked; the finished stages stay in {out}: run again without --until/--only to go on")
             keys = ("name", "round", "seconds", "skipped", "missing")

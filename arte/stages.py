@@ -7,7 +7,8 @@ Docs: https://arte-dev.github.io/arte/stages.html.md"""
 # %% auto #0
 __all__ = ['STAGES', 'save_ds', 'load_ds', 'concat_ds', 'round_', 'RunContext', 'Teacher', 'prefset_stage', 'prefset_items',
            'draft_stage', 'score_stage', 'pairs_stage', 'align_stage', 'generate_stage', 'baselines_stage',
-           'distill_stage', 'evaluate_stage', 'evaluation_rows', 'Stage', 'stage_key', 'stage_table']
+           'distill_stage', 'evaluate_stage', 'evaluation_rows', 'Stage', 'student_label', 'transfer_stage',
+           'stage_key', 'stage_table']
 
 # %% ../nbs/12b_stages.ipynb #fef3febc
 import os, shutil
@@ -53,14 +54,16 @@ class RunContext:
     models:object # `get(source, adapters, weights)`, `train_input(source, adapters, weights)`, `key(...)`, `drop(keep)`
     log:Callable = lambda msg: None # One line to the run log
     quiet:bool = True # No progress bars
-    eval_tasks:list = field(default_factory=list) # Loaded eval-only `Task`s: evaluated for every method, never drafted or trained on
+    eval_tasks:list = field(default_factory=list) # Loaded eval-only `Task`s: evaluated for every method, never trained on
+    transfer_tasks:list = field(default_factory=list) # Loaded `Task`s the aligned teacher writes for, never aligned on
 
     @property
     def tmap(self)->dict: return {t.name: t for t in self.tasks}
 
     def key_value(self, name:str):
         "The value config field `name` contributes to a stage key (tasks by content, not by source)."
-        return [t.fingerprint() for t in getattr(self, name)] if name in ("tasks", "eval_tasks") else getattr(self.cfg, name)
+        if name in ("tasks", "eval_tasks", "transfer_tasks"): return [t.fingerprint() for t in getattr(self, name)]
+        return getattr(self.cfg, name)
 
 @dataclass(frozen=True)
 class Teacher:
@@ -319,6 +322,73 @@ STAGES = {s.name: s for s in (
     Stage("evaluate", evaluate_stage, ("students",), ("student", "seed", "baselines", "n_test", "eval_shots", "eval_max_new_tokens",
                                                      "eval_tasks", "prompts")),
 )}
+
+# %% ../nbs/12b_stages.ipynb #3c988d6a
+def student_label(source:str)->str:
+    "A short name of a model source for method names: `arte:tiny` -> `tiny`, `/models/qwen-0.5b` -> `qwen-0.5b`."
+    return str(source).rstrip("/").split("/")[-1].split(":")[-1].split("#")[-1]
+
+def _sft(ctx, d:Path, source:str, ds, tasks:dict)->dict:
+    "LoRA-SFT (or full, with the paper preset) of model `source` on `ds` into folder `d`; its summary."
+    from arte.distill import distill_student
+    from arte.train import sft_config
+    cfg = ctx.cfg; ctx.models.drop()
+    args = sft_config(cfg.train_preset, d.parent/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.sft)
+    res = distill_student(**ctx.models.train_input(source), examples_ds=ds, out_dir=d, args=args,
+                          peft_config=_lora(cfg.sft_lora, cfg.train_preset), preset=cfg.train_preset, tasks=tasks, seed=cfg.seed,
+                          quiet=ctx.quiet, dtype=cfg.dtype, device=cfg.device)
+    save_json(d/"log_history.json", res.log_history)
+    out = {"examples": len(ds), "steps": _steps(res.log_history), "train_loss": round_(res.metrics.get("train_loss", float("nan")), 4)}
+    del res; ctx.models.drop(); shutil.rmtree(d.parent/"trainer", ignore_errors=True)
+    return out
+
+def _eval_rows(ctx, lm, tasks, method, round_no, **extra)->list:
+    from arte.evaluate import evaluate
+    cfg, rows = ctx.cfg, []
+    for t in tasks:
+        rs = evaluate(lm, t, shots=tuple(cfg.eval_shots), n=cfg.n_test or None, max_new_tokens=cfg.eval_max_new_tokens,
+                      seed=cfg.seed, method=method)
+        for x in rs: x.update(round=None if method.startswith("vanilla") else round_no, category=getattr(t, "category", None), **extra)
+        rows += rs
+    return rows
+
+def transfer_stage(ctx:RunContext, d:Path, round_no:int, teacher:Teacher, sets:dict)->dict:
+    "Tables 4 and 5 of the paper: tailored data for `transfer_tasks` (aligned vs original teacher); ARTE's data for `extra_students`."
+    from arte.draft import generate_tailored
+    cfg, rows, summ = ctx.cfg, [], {}
+    if ctx.transfer_tasks:  # Table 4: the aligned teacher writes for tasks it was not aligned on; the original teacher is the baseline
+        tmap = {t.name: t for t in ctx.transfer_tasks}
+        for who, tch in (("arte", teacher), ("original_teacher", Teacher(cfg.teacher))):
+            lm, dss = ctx.models.get(*tch.model), []
+            for t in ctx.transfer_tasks:
+                res = generate_tailored(lm, t, m=cfg.n_tailored, seed=cfg.seed + 1000 * round_no, round_no=round_no,
+                                        k=cfg.questions_per_call, question_max_new_tokens=cfg.question_max_new_tokens,
+                                        rationale_max_new_tokens=cfg.rationale_max_new_tokens, out_dir=d/"shards"/who/t.name,
+                                        progress=not ctx.quiet)
+                dss.append(res.ds)
+            ds = save_ds(concat_ds(dss), d/f"data_{who}")
+            summ[f"{who}_transfer"] = _sft(ctx, d/f"{who}_transfer", cfg.student, ds, tmap) if len(ds) else {"examples": 0}
+        if round_no == 1: rows += _eval_rows(ctx, ctx.models.get(cfg.student), ctx.transfer_tasks, "vanilla", round_no, transfer=True)
+        for m in ("arte_transfer", "original_teacher_transfer"):
+            if summ[m].get("steps") is not None:
+                rows += _eval_rows(ctx, ctx.models.get(*_student(cfg.student, d/m)), ctx.transfer_tasks, m, round_no, transfer=True)
+                ctx.models.drop(keep=[ctx.models.key(cfg.student)])
+    src = Path(sets["dir"]); counts = sets["summary"]["sets"]
+    for s in cfg.extra_students:  # Table 5: the tailored data (and the original teacher's) for other students, against their own vanilla
+        who = student_label(s)
+        if round_no == 1: rows += _eval_rows(ctx, ctx.models.get(s), ctx.tasks, f"vanilla@{who}", round_no, student=s)
+        for m in ("arte", "original_teacher"):
+            if not counts.get(m): continue
+            summ[f"{m}@{who}"] = _sft(ctx, d/f"{m}@{who}", s, load_ds(src/m), ctx.tmap)
+            rows += _eval_rows(ctx, ctx.models.get(*_student(s, d/f"{m}@{who}")), ctx.tasks, f"{m}@{who}", round_no, student=s)
+            ctx.models.drop()
+    save_json(d/"rows.json", rows)
+    return {"students": summ, "rows": len(rows)}
+
+# %% ../nbs/12b_stages.ipynb #e658a1fb
+STAGES["transfer"] = Stage("transfer", transfer_stage, ("teacher", "sets"),
+    ("transfer_tasks", "extra_students", "student", "seed", "n_tailored", "questions_per_call", "question_max_new_tokens",
+     "rationale_max_new_tokens", "train_preset", "sft", "sft_lora", "n_test", "eval_shots", "eval_max_new_tokens", "prompts"))
 
 # %% ../nbs/12b_stages.ipynb #7219e3e8
 def stage_key(stage:Stage, ctx:RunContext, round_no:int|None, inputs:dict)->dict:

@@ -12,7 +12,7 @@ __all__ = ['BINARY_LABELS', 'LETTERS', 'FORMAT_KINDS', 'RECORD_SUFFIXES', 'BBH_C
            'bbh_category', 'task_from_examples', 'Generator', 'register_generator', 'list_generators', 'gen_examples',
            'gen_task', 'load_task', 'format_fields', 'render_field', 'render_choices', 'choice_index', 'choices_block',
            'answer_format', 'check_task_spec', 'spec_examples', 'read_strategies', 'load_json_file', 'detect_layout',
-           'read_layout_records', 'layout_records', 'load_task_spec']
+           'read_layout_records', 'layout_records', 'load_task_spec', 'export_lm_eval']
 
 # %% ../nbs/03_tasks.ipynb #44a311fa
 import re, json, math, random, dataclasses, difflib
@@ -1406,3 +1406,29 @@ def load_task_spec(spec, # A task table (see `TASK_KEYS`) or a bare source strin
     if sst == "teacher": t.meta["strategies"] = "teacher"
     t.meta["table"] = {k: v for k, v in s.items() if k != "seeds" or not isinstance(v, list)}
     return t
+
+# %% ../nbs/03_tasks.ipynb #ce09d6b0
+def export_lm_eval(task:Task, # A loaded task
+                   folder, # The lm-evaluation-harness task folder (`lm_eval --include_path folder`)
+                   prefix:str="arte_", # Prepended to the task name in lm-eval
+                   max_gen_toks:int=256)->Path:
+    "Write `task` as an lm-evaluation-harness task (a YAML file and its test and few-shot data); return the YAML's path."
+    import yaml
+    folder = Path(folder).resolve(); d = folder/task.name; d.mkdir(parents=True, exist_ok=True)
+    rows = lambda xs: "".join(json.dumps(dict(input=e["input"], target=e["target"]), ensure_ascii=False) + "\n" for e in xs)
+    (d/"test.jsonl").write_text(rows(task.test)); (d/"fewshot.jsonl").write_text(rows(task.cot or task.seeds))
+    spec = {"task": f"{prefix}{task.name}", "dataset_path": "json",
+            "dataset_kwargs": {"data_files": {"test": str(d/"test.jsonl"), "train": str(d/"fewshot.jsonl")}},
+            "test_split": "test", "fewshot_split": "train", "output_type": "generate_until",
+            "description": f"Task Description: {task.description} Remember you should include your final answer with the tag "
+                           "<ans> and </ans>.\n",
+            "doc_to_text": "Question: {{input}}\nAnswer: Let's think step by step.", "doc_to_target": "<ans>{{target}}</ans>",
+            "generation_kwargs": {"until": ["\nQuestion:"], "max_gen_toks": max_gen_toks, "do_sample": False, "temperature": 0.0},
+            "filter_list": [{"name": "ans-tag", "filter": [{"function": "regex", "regex_pattern": r"<ans>\s*(.*?)\s*</ans>"},
+                                                           {"function": "take_first"}]}],
+            "metric_list": [{"metric": "exact_match", "aggregation": "mean", "higher_is_better": True, "ignore_case": True,
+                             "ignore_punctuation": True, "regexes_to_ignore": [r"<\s*/?\s*ans\s*>"]}],
+            "metadata": {"version": 1.0, "source": task.source, "answer_format": task.fmt.kind}}
+    p = d/f"{prefix}{task.name}.yaml"
+    p.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+    return p
