@@ -1364,7 +1364,7 @@ def load_task_spec(spec, # A task table (see `TASK_KEYS`) or a bare source strin
         t = load_task(src, seed=seed, n_seeds=n_seeds, pool_size=pool_size, n_test=n_test, description=s.get("description"))
         t.name = name
         if "answer" in s: t.fmt = answer_format(s["answer"], [e["target"] for e in t._all()], file=where)
-        if strategies: t.strategies = strategies
+        if strategies or sst == "teacher": t.strategies = strategies  # "teacher": the teacher writes them, not the generator's
     else:
         rows, test, cot, desc, lays = [], None, None, None, set()
         mapped = any(k in s for k in ("input", "target", "choices"))
