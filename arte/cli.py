@@ -143,7 +143,9 @@ def _export(a):
 def _eval_cmd(p):
     p.add_argument("--model", required=True, help="a load_model source: arte:smollm2-135m, arte:tiny, a folder, a .gguf, an HF id")
     p.add_argument("--adapter", help="a LoRA adapter folder to attach")
-    p.add_argument("--task", required=True, action="append", help="a load_task source (repeatable)")
+    p.add_argument("--task", action="append", default=[],
+                   help='a load_task source, or a task table as JSON: \'{"source": "quiz.csv", "input": "q", "target": "a"}\' (repeatable)')
+    p.add_argument("--config", help="also evaluate every task of this config (tasks, eval_tasks, transfer_tasks)")
     p.add_argument("--shots", type=int, nargs="+", default=[0, 3], help="shot counts (default: 0 3)")
     p.add_argument("--n", type=int, default=None, help="test items per task (default: all)")
     p.add_argument("--max-new-tokens", type=int, default=256)
@@ -154,7 +156,11 @@ def _eval_cmd(p):
 
 def _eval(a):
     from arte.tasks import load_task
-    tasks = [load_task(t, seed=a.seed) for t in a.task]   # task errors surface before the model loads
+    specs = [_task_arg(t) for t in a.task]
+    if a.config:
+        cfg = _load(a.config); specs += [x for k in ("tasks", "eval_tasks", "transfer_tasks") for x in getattr(cfg, k)]
+    if not specs: raise ArteError("name at least one task: --task SOURCE or --config CONFIG", field="task")
+    tasks = [load_task(t, seed=a.seed) for t in specs]   # task errors surface before the model loads
     if a.adapter and not Path(a.adapter).exists(): raise ArteError("adapter folder not found", file=a.adapter)
     from arte.models import load_model
     from arte.evaluate import evaluate, metric_rows
@@ -164,6 +170,12 @@ def _eval(a):
     rows = metric_rows(rows)
     _print_eval({"eval": rows})
     if a.out: save_json(a.out, rows); print(f"rows written to {a.out}")
+
+def _task_arg(t:str):
+    "A `--task` value: a source string, or a task table written as JSON."
+    if not t.lstrip().startswith("{"): return t
+    try: return json.loads(t)
+    except json.JSONDecodeError as e: raise ArteError(f"--task {t!r} is not a JSON table ({e.msg})", field="task") from None
 
 # %% ../nbs/99_cli.ipynb #59693ed8
 @subcommand("report", "rebuild report.md and its figures from a run folder")
