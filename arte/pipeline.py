@@ -190,6 +190,10 @@ def run_stage(run:Run, ctx:RunContext, name:str, # A stage of `STAGES`
     def fn(d):
         with _warnings_to_log(run, name): return st.fn(ctx, d, round_no, **inputs)
     key, ctl = stage_key(st, ctx, round_no, inputs), getattr(run, "control", None)
+    imp = next(((k, v) for k, v in ctx.cfg.artefacts.items() if ARTEFACTS.get(k) == name and round_no == 1), None)
+    if imp:  # an artefact made elsewhere takes the place of this stage
+        key = {**key, "imported": artefact_key(imp[1])}
+        def fn(d): return import_stage(ctx, d, *imp)
     if ctl is not None and (stand_in := ctl.before(run, name, round_no, key, inputs)) is not None: return stand_in
     rec = run.stage(name, fn, key, round_no=round_no)
     if ctl is not None: ctl.after(name, round_no)
