@@ -1401,8 +1401,8 @@ def load_task_spec(spec, # A task table (see `TASK_KEYS`) or a bare source strin
                                description=s.get("description") or desc, fmt=fmt, seed=seed, n_seeds=max(n_seeds, len(cot or [])),
                                pool_size=pool_size, n_test=n_test, source=src or s["test"], strategies=strategies, file=src or s["test"])
         if len(t.seeds) < 3:
-            raise ArteError(f"only {len(t.seeds)} seed question(s): give 'seeds' or more examples", file=where, field="seeds")
-        if not t.test: raise ArteError("no test questions are left: give a 'test' file or more examples", file=where, field="test")
+            raise ArteError(f"only {len(t.seeds)} seed question(s): give 'seeds' or more examples", file=src or s["test"], field="seeds")
+        if not t.test: raise ArteError("no test questions are left: give a 'test' file or more examples", file=src, field="test")
     if sst == "teacher": t.meta["strategies"] = "teacher"
     t.meta["table"] = {k: v for k, v in s.items() if k != "seeds" or not isinstance(v, list)}
     return t
