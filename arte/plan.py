@@ -240,7 +240,7 @@ def plan_run(cfg, # A validated `ARTEConfig`
     "The plan of a run of `cfg`: counts per stage, and the time they take on this machine."
     if tasks is None: tasks = load_run_tasks(cfg)
     ts, es = tasks
-    lms, tok = {}, None
+    lms, tok, failed = {}, None, None
     old = earlier_rates(out, cfg) if out is not None else None
     if calibrate_models and not old:
         if models is None:
@@ -250,8 +250,10 @@ def plan_run(cfg, # A validated `ARTEConfig`
                 if src not in loaded: loaded[src] = load_model(src, dtype=cfg.dtype, device=cfg.device)
                 return loaded[src]
         else: get = models.get
-        lms = {role: get(src) for role, src in (("teacher", cfg.teacher), ("student", cfg.student))}
-        tok = getattr(lms["student"], "tok", None)
+        try:
+            lms = {role: get(src) for role, src in (("teacher", cfg.teacher), ("student", cfg.student))}
+            tok = getattr(lms["student"], "tok", None)
+        except Exception as e: failed = f"{type(e).__name__}: {str(e)[:200]}"  # counts still come, with a rough token estimate
     from arte.config import use_prompts
     with use_prompts(cfg.prompts): stages = plan_counts(cfg, ts, es, tok=tok, transfer_tasks=load_task_list(cfg, "transfer_tasks"))
     if old:
@@ -268,7 +270,8 @@ def plan_run(cfg, # A validated `ARTEConfig`
             p.seconds = p.prompt_tokens * r["prompt"] + p.new_tokens * r["new"] + p.train_tokens * r["train"]
         how = "a few seconds of calibration: " + "; ".join(f"{role} {1000 * r['prompt']:.2f} ms/prompt token, "
                                                            f"{1000 * r['new']:.1f} ms/new token" for role, r in rates.items())
-    else: how = "none (no earlier run in the folder, calibration off)"
+    else: how = f"none (the models could not be loaded to calibrate: {failed})" if failed else \
+              "none (no earlier run in the folder, calibration off)"
     mem = {}
     if lms and _gpu(cfg):
         for role, lm in lms.items():
