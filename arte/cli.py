@@ -65,8 +65,11 @@ def _run(cfg, out, args):
     from arte.pipeline import run_arte
     out = Path(out or cfg.out or "arte-run")
     t0 = time.time()
-    metrics = run_arte(cfg, out, quiet=args.quiet)
+    metrics = run_arte(cfg, out, quiet=args.quiet, until=getattr(args, "until", None), only=getattr(args, "only", None))
     secs = time.time() - t0
+    if metrics.get("stopped_after"):
+        print(f"stopped after {metrics['stopped_after']}; run folder: {out}  (run again without --until/--only to go on)")
+        return 0
     _print_eval(metrics)
     print(f"\nrun folder: {out}  (report: {out/'report.md'})")
     print(f"wall time: {secs/60:.1f} min   peak RSS: {_peak_rss_mb()} MB")
@@ -79,6 +82,9 @@ def _run_args(p):
     p.add_argument("config", help="a TOML or YAML config file")
     p.add_argument("--out", help="the run folder (default: the config's `out`, else ./arte-run)")
     p.add_argument("--quiet", action="store_true", help="only write the log file, not to the terminal")
+    stop = p.add_mutually_exclusive_group()
+    stop.add_argument("--until", metavar="STAGE", help="stop after this stage (STAGE or STAGE:ROUND, e.g. score or draft:2)")
+    stop.add_argument("--only", metavar="STAGE", help="run only this stage; the stages it reads must have finished in the run folder")
     p.add_argument("--push-to-hub", metavar="REPO", help="push the last round's tailored dataset to this Hugging Face dataset repo")
     p.set_defaults(func=lambda a: _run(_load(a.config), a.out, a))
 
@@ -89,6 +95,8 @@ def _load(path):
         warnings.simplefilter("always", DeprecationWarning)
         cfg = load_config(path)
     for w in caught: print(f"arte: warning: {w.message}", file=sys.stderr)
+    from arte.config import irt_warning
+    if (w := irt_warning(cfg)): print(f"arte: warning: {w}", file=sys.stderr)
     return cfg
 
 @subcommand("run", "run (or resume) ARTE from a config file")
@@ -100,12 +108,44 @@ def _demo_cmd(p):
     p.add_argument("--quiet", action="store_true", help="only write the log file, not to the terminal")
     p.set_defaults(func=lambda a: _run(__import__("arte.pipeline", fromlist=["demo_config"]).demo_config(), a.out, a), push_to_hub=None)
 
+# %% ../nbs/99_cli.ipynb #4c8dc797
+@subcommand("plan", "print what a run will cost, stage by stage: generations, tokens, optimizer steps, estimated time")
+def _plan_cmd(p):
+    p.add_argument("config", help="a TOML or YAML config file")
+    p.add_argument("--out", help="the run folder whose earlier stage times give the rates (default: the config's `out`)")
+    p.add_argument("--no-calibrate", action="store_true", help="load no model: counts only, unless an earlier run gives rates")
+    p.set_defaults(func=_plan)
+
+def _plan(a):
+    from arte.plan import plan_run
+    cfg = _load(a.config)
+    out = a.out or cfg.out
+    print(plan_run(cfg, out, calibrate_models=not a.no_calibrate))
+    return 0
+
+# %% ../nbs/99_cli.ipynb #ac601741
+@subcommand("export-tasks", "write every task of a config (trained, eval-only, transfer) as an lm-evaluation-harness task folder")
+def _export_cmd(p):
+    p.add_argument("config", help="a TOML or YAML config file")
+    p.add_argument("--out", required=True, help="the folder to write (use it as lm_eval's --include_path)")
+    p.set_defaults(func=_export)
+
+def _export(a):
+    from arte.tasks import load_task, export_lm_eval
+    cfg = _load(a.config)
+    for key in ("tasks", "eval_tasks", "transfer_tasks"):
+        for s in getattr(cfg, key): print(export_lm_eval(load_task(s, seed=cfg.seed, pool_size=cfg.pool_size), a.out))
+    print(f"run: lm_eval --model hf --model_args pretrained=STUDENT --include_path {a.out} --tasks arte_NAME")
+    return 0
+
 # %% ../nbs/99_cli.ipynb #9720379c
 @subcommand("eval", "evaluate a student (optionally with a LoRA adapter) on tasks")
 def _eval_cmd(p):
     p.add_argument("--model", required=True, help="a load_model source: arte:smollm2-135m, arte:tiny, a folder, a .gguf, an HF id")
     p.add_argument("--adapter", help="a LoRA adapter folder to attach")
-    p.add_argument("--task", required=True, action="append", help="a load_task source (repeatable)")
+    p.add_argument("--task", action="append", default=[],
+                   help='a load_task source, or a task table as JSON: \'{"source": "quiz.csv", "input": "q", "target": "a"}\' (repeatable)')
+    p.add_argument("--config", help="also evaluate every task of this config (tasks, eval_tasks, transfer_tasks)")
     p.add_argument("--shots", type=int, nargs="+", default=[0, 3], help="shot counts (default: 0 3)")
     p.add_argument("--n", type=int, default=None, help="test items per task (default: all)")
     p.add_argument("--max-new-tokens", type=int, default=256)
@@ -116,7 +156,11 @@ def _eval_cmd(p):
 
 def _eval(a):
     from arte.tasks import load_task
-    tasks = [load_task(t, seed=a.seed) for t in a.task]   # task errors surface before the model loads
+    specs = [_task_arg(t) for t in a.task]
+    if a.config:
+        cfg = _load(a.config); specs += [x for k in ("tasks", "eval_tasks", "transfer_tasks") for x in getattr(cfg, k)]
+    if not specs: raise ArteError("name at least one task: --task SOURCE or --config CONFIG", field="task")
+    tasks = [load_task(t, seed=a.seed) for t in specs]   # task errors surface before the model loads
     if a.adapter and not Path(a.adapter).exists(): raise ArteError("adapter folder not found", file=a.adapter)
     from arte.models import load_model
     from arte.evaluate import evaluate, metric_rows
@@ -126,6 +170,12 @@ def _eval(a):
     rows = metric_rows(rows)
     _print_eval({"eval": rows})
     if a.out: save_json(a.out, rows); print(f"rows written to {a.out}")
+
+def _task_arg(t:str):
+    "A `--task` value: a source string, or a task table written as JSON."
+    if not t.lstrip().startswith("{"): return t
+    try: return json.loads(t)
+    except json.JSONDecodeError as e: raise ArteError(f"--task {t!r} is not a JSON table ({e.msg})", field="task") from None
 
 # %% ../nbs/99_cli.ipynb #59693ed8
 @subcommand("report", "rebuild report.md and its figures from a run folder")
