@@ -141,8 +141,10 @@ def _export(a):
 # %% ../nbs/99_cli.ipynb #9720379c
 @subcommand("eval", "evaluate a student (optionally with a LoRA adapter) on tasks")
 def _eval_cmd(p):
-    p.add_argument("--model", required=True, help="a load_model source: arte:smollm2-135m, arte:tiny, a folder, a .gguf, an HF id")
-    p.add_argument("--adapter", help="a LoRA adapter folder to attach")
+    p.add_argument("--model", required=True, help="a load_model source (arte:smollm2-135m, a folder, a .gguf, an HF id) or an "
+                   "OpenAI-compatible server: http://host:8000/v1#served-model-name")
+    p.add_argument("--adapter", help="a LoRA adapter folder to attach (loaded into the server, and unloaded after, for a server); "
+                   "for a server also the name of an adapter it already serves")
     p.add_argument("--task", action="append", default=[],
                    help='a load_task source, or a task table as JSON: \'{"source": "quiz.csv", "input": "q", "target": "a"}\' (repeatable)')
     p.add_argument("--config", help="also evaluate every task of this config (tasks, eval_tasks, transfer_tasks)")
@@ -161,15 +163,32 @@ def _eval(a):
         cfg = _load(a.config); specs += [x for k in ("tasks", "eval_tasks", "transfer_tasks") for x in getattr(cfg, k)]
     if not specs: raise ArteError("name at least one task: --task SOURCE or --config CONFIG", field="task")
     tasks = [load_task(t, seed=a.seed) for t in specs]   # task errors surface before the model loads
-    if a.adapter and not Path(a.adapter).exists(): raise ArteError("adapter folder not found", file=a.adapter)
-    from arte.models import load_model
+    served = a.model.startswith(("http://", "https://"))
+    if a.adapter and not served and not Path(a.adapter).exists(): raise ArteError("adapter folder not found", file=a.adapter)
     from arte.evaluate import evaluate, metric_rows
-    lm = load_model(a.model, adapter=a.adapter)
-    rows = [r for t in tasks
-            for r in evaluate(lm, t, shots=tuple(a.shots), n=a.n, max_new_tokens=a.max_new_tokens, seed=a.seed, method=a.method)]
+    lm, loaded = _eval_model(a.model, a.adapter) if served else (_load_model(a.model, a.adapter), None)
+    try: rows = [r for t in tasks
+                 for r in evaluate(lm, t, shots=tuple(a.shots), n=a.n, max_new_tokens=a.max_new_tokens, seed=a.seed, method=a.method)]
+    finally:
+        if loaded: lm.unload_adapter()
     rows = metric_rows(rows)
     _print_eval({"eval": rows})
     if a.out: save_json(a.out, rows); print(f"rows written to {a.out}")
+
+def _load_model(src, adapter):
+    from arte.models import load_model
+    return load_model(src, adapter=adapter)
+
+def _eval_model(url:str, adapter:str|None):
+    "`(ServerLM, loaded)`: the server's model, through `adapter` (a folder it loads now, or a name it serves) if given."
+    from arte.server import ServerLM
+    base, _, name = url.partition("#")
+    srv = ServerLM(name or None, base_url=base, timeout=600)
+    if not adapter: return srv, False
+    if Path(adapter).is_dir(): return srv.load_adapter(adapter), True
+    if adapter not in srv.models():
+        raise ArteError(f"the server at {base} serves no adapter {adapter!r} and no such folder exists here", field="adapter")
+    return srv.with_adapter(adapter), False
 
 def _task_arg(t:str):
     "A `--task` value: a source string, or a task table written as JSON."

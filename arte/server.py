@@ -393,7 +393,7 @@ def logprob(self:ServerLM, prompts:Sequence, # Strings, or chat messages (render
 
 # %% ../nbs/02b_server.ipynb #c2f5b970
 LORA_FLAGS = ("start vLLM with `--enable-lora --max-lora-rank R` (R at least the adapter's rank) and the environment "
-              "variable VLLM_ALLOW_RUNTIME_LORA_UPDATING=True; SGLang with `--enable-lora`")
+              "variable VLLM_ALLOW_RUNTIME_LORA_UPDATING=True (runtime adapters speak vLLM's API)")
 
 def adapter_name(folder, # A PEFT adapter folder (`adapter_config.json` + weights)
                  prefix:str="arte", # Readable part of the name, e.g. the run stage: "teacher-r1"
