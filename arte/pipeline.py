@@ -61,9 +61,10 @@ class Run:
         for h in list(self.log.handlers): self.log.removeHandler(h); h.close()
 
     def write_metrics(self, eval_rows:list):
-        "Write `metrics.json`: the evaluation rows and one record per stage."
+        "Write `metrics.json`: the evaluation rows, the alignment gain per task and round, and one record per stage."
         stages = [{k: r[k] for k in ("name", "round", "seconds", "peak_rss_mb", "skipped")} for r in self.records]
-        save_json(self.out/"metrics.json", {"eval": eval_rows, "stages": stages})
+        gain = [row for r in self.records if r["name"] == "gain" for row in r.get("summary", {}).get("rows", [])]
+        save_json(self.out/"metrics.json", {"eval": eval_rows, "alignment_gain": gain, "stages": stages})
 
 # %% ../nbs/13_pipeline.ipynb #d9080d0b
 @patch
@@ -186,20 +187,27 @@ def run_stage(run:Run, ctx:RunContext, name:str, # A stage of `STAGES`
     "Run stage `name` with `inputs`, or skip it when it finished earlier with the same key; return its record."
     st = STAGES[name]
     def fn(d):
-        with _warnings_to_log(run, name): return st.fn(ctx, d, round_no, **inputs)
+        with _warnings_to_log(run, name): summ = st.fn(ctx, d, round_no, **inputs)
+        if summ and summ.get("note") and (hint := degenerate_hint(name, summ)):
+            summ["note"] += f". Likely cause: {hint}"
+        if summ and summ.get("note"): run.log.warning(f"WARNING {summ['note']}")
+        return summ
     return run.stage(name, fn, stage_key(st, ctx, round_no, inputs), round_no=round_no)
 
 # %% ../nbs/13_pipeline.ipynb #34b6a464
 def arte_loop(run:Run, ctx:RunContext)->list[dict]:
-    "ARTE: the preference set once, then per round draft, score, pair, align, tailor, distill and evaluate; the eval rows."
+    "ARTE: the preference set once, then per round draft, score, pair, align, measure the gain, tailor, distill, evaluate; eval rows."
     step = partial(run_stage, run, ctx)
     prefset = step("prefset")                                             # the student's preference set (IRT)
-    teacher, rows = Teacher(ctx.cfg.teacher), []
+    teacher, rows, first = Teacher(ctx.cfg.teacher), [], None
     for r in range(1, ctx.cfg.rounds + 1):
         drafts = step("draft", r, teacher=teacher)                        # the teacher drafts questions + rationales
         scores = step("score", r, drafts=drafts, prefset=prefset)         # the student's one-shot accuracy per draft
+        first = first or scores                                           # the original teacher's scored drafts
         pairs = step("pairs", r, scores=scores)                           # question- and rationale-level pairs
-        teacher = teacher.after(step("align", r, pairs=pairs, teacher=teacher))  # DPO: the teacher of round r+1
+        align = step("align", r, pairs=pairs, teacher=teacher)
+        teacher = teacher.after(align)                                    # DPO: the teacher of round r+1
+        step("gain", r, align=align, teacher=teacher, prefset=prefset, scores=scores, first_scores=first)  # drafts it better?
         tailored = step("generate", r, teacher=teacher)                   # the aligned teacher writes training data
         sets = step("baselines", r, tailored=tailored, scores=scores, teacher=teacher)  # ARTE's set and the baselines'
         students = step("distill", r, sets=sets)                          # one student per training set
