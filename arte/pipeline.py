@@ -62,7 +62,7 @@ class Run:
 
     def write_metrics(self, eval_rows:list):
         "Write `metrics.json`: the evaluation rows, the alignment gain per task and round, and one record per stage."
-        stages = [{k: r[k] for k in ("name", "round", "seconds", "peak_rss_mb", "skipped")} for r in self.records]
+        stages = [{k: r.get(k) for k in ("name", "round", "seconds", "cpu_seconds", "peak_rss_mb", "skipped")} for r in self.records]
         gain = [row for r in self.records if r["name"] == "gain" for row in r.get("summary", {}).get("rows", [])]
         save_json(self.out/"metrics.json", {"eval": eval_rows, "alignment_gain": gain, "stages": stages})
 
@@ -82,7 +82,8 @@ def stage(self:Run, name:str, # Stage name (a folder under the round)
         st = load_json(sf)
         if st.get("key") == key:
             self.log.info(f"{where}: skipped, finished earlier with the same key {key}")
-            rec.update(seconds=st["seconds"], peak_rss_mb=st["peak_rss_mb"], skipped=True, summary=st.get("summary", {}))
+            rec.update(seconds=st["seconds"], cpu_seconds=st.get("cpu_seconds"), peak_rss_mb=st["peak_rss_mb"], skipped=True,
+                       summary=st.get("summary", {}))
             self.records.append(rec); return rec
         sf.unlink()
     began = d/"_stage_key.json"  # the key the work in this folder (finished or half done) was started for
@@ -92,11 +93,11 @@ def stage(self:Run, name:str, # Stage name (a folder under the round)
     d.mkdir(parents=True, exist_ok=True)
     save_json(began, dict(key=key))
     self.log.info(f"{where}: running (key {key})")
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()  # CPU time (all threads) is the steadier measure on a shared machine
     with _PeakMem() as pm: summary = fn(d) or {}
-    secs = round_(time.time() - t0)
-    save_json(sf, dict(key=key, seconds=secs, peak_rss_mb=pm.peak_mb, peak_vram_mb=pm.vram_mb, summary=summary))
-    rec.update(seconds=secs, peak_rss_mb=pm.peak_mb, skipped=False, summary=summary)
+    secs, cpu = round_(time.time() - t0), round_(time.process_time() - c0)
+    save_json(sf, dict(key=key, seconds=secs, cpu_seconds=cpu, peak_rss_mb=pm.peak_mb, peak_vram_mb=pm.vram_mb, summary=summary))
+    rec.update(seconds=secs, cpu_seconds=cpu, peak_rss_mb=pm.peak_mb, skipped=False, summary=summary)
     note = f"; {summary['note']}" if summary.get("note") else ""
     self.log.info(f"{where}: done in {secs}s, peak RSS {pm.peak_mb} MB{note}")
     self.records.append(rec); return rec
@@ -207,8 +208,8 @@ def arte_loop(run:Run, ctx:RunContext)->list[dict]:
         pairs = step("pairs", r, scores=scores)                           # question- and rationale-level pairs
         align = step("align", r, pairs=pairs, teacher=teacher)
         teacher = teacher.after(align)                                    # DPO: the teacher of round r+1
-        step("gain", r, align=align, teacher=teacher, prefset=prefset, scores=scores, first_scores=first)  # drafts it better?
-        tailored = step("generate", r, teacher=teacher)                   # the aligned teacher writes training data
+        gain = step("gain", r, align=align, teacher=teacher, prefset=prefset, scores=scores, first_scores=first)  # better drafts?
+        tailored = step("generate", r, teacher=teacher, gain=gain)        # the aligned teacher writes training data
         sets = step("baselines", r, tailored=tailored, scores=scores, teacher=teacher)  # ARTE's set and the baselines'
         students = step("distill", r, sets=sets)                          # one student per training set
         rows += evaluation_rows(step("evaluate", r, students=students))  # accuracy with bootstrap CIs

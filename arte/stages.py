@@ -115,6 +115,7 @@ def _draft_task(ctx:RunContext, lm, t, out_dir:Path, round_no:int):
     cfg = ctx.cfg
     return draft(lm, t, m=cfg.n_questions, k=cfg.questions_per_call, strategies=strategy_names(t)[:cfg.n_strategies],
                  seed=cfg.seed, round_no=round_no, rationale_temperature=cfg.rationale_temperature,
+                 question_temperature=cfg.question_temperature,
                  question_max_new_tokens=cfg.question_max_new_tokens, rationale_max_new_tokens=cfg.rationale_max_new_tokens,
                  out_dir=out_dir, progress=not ctx.quiet)
 
@@ -256,17 +257,41 @@ def gain_stage(ctx:RunContext, d:Path, round_no:int, align:dict, teacher:Teacher
     return {"tasks": summ, "rows": rows, "stage": "gain", **note}
 
 # %% ../nbs/12b_stages.ipynb #5fee425a
-def generate_stage(ctx:RunContext, d:Path, round_no:int, teacher:Teacher)->dict:
-    "The aligned teacher writes `n_tailored` questions per task, each with one greedy step-by-step rationale: the tailored data."
-    from arte.draft import generate_tailored
+def _drawn_questions(gain:dict, task:str)->list[dict]:
+    "The distinct questions (`{input, target}`) the aligned teacher drafted for the `gain` stage, in order."
+    ds = load_ds(Path(gain["dir"])/"scored")
+    if not len(ds): return []
+    seen = {}
+    for r in ds.select_columns(["task", "qid", "question", "target"]).to_list():
+        if r["task"] == task: seen.setdefault(r["qid"], {"input": r["question"], "target": r["target"]})
+    return list(seen.values())
+
+def generate_stage(ctx:RunContext, d:Path, round_no:int, teacher:Teacher, gain:dict)->dict:
+    "The aligned teacher's `n_tailored` questions per task, each with one greedy step-by-step rationale: the tailored data."
+    from datasets import Dataset
+    from arte.draft import generate_tailored, draft_rationales, DRAFT_FEATURES
     cfg, dss, summ = ctx.cfg, [], {}
     lm = ctx.models.get(*teacher.model)
     for t in ctx.tasks:
-        res = generate_tailored(lm, t, m=cfg.n_tailored, seed=cfg.seed + 1000 * round_no, round_no=round_no,
-                                k=cfg.questions_per_call, question_max_new_tokens=cfg.question_max_new_tokens,
-                                rationale_max_new_tokens=cfg.rationale_max_new_tokens, out_dir=d/"shards"/t.name,
-                                progress=not ctx.quiet)
-        dss.append(res.ds); summ[t.name] = _draft_summary(res)
+        mine = []
+        qs = _drawn_questions(gain, t.name)[:cfg.n_tailored]  # already drafted by this teacher: not drafted again
+        rows = draft_rationales(lm, t, qs, strategies=["step_by_step"], seed=cfg.seed + 1000 * round_no, temperature=0.0,
+                                max_new_tokens=cfg.rationale_max_new_tokens, round_no=round_no, qid_prefix="g",
+                                out_dir=d/"shards"/t.name/"drawn", progress=not ctx.quiet)
+        s = {"calls": 0, "questions": len(qs), "rationales": len(rows), "agree_rate": 0.0, "rejects": {}, "reused": len(qs)}
+        if len(qs) < cfg.n_tailored:
+            res = generate_tailored(lm, t, m=cfg.n_tailored - len(qs), seed=cfg.seed + 1000 * round_no, round_no=round_no,
+                                    k=cfg.questions_per_call, question_max_new_tokens=cfg.question_max_new_tokens,
+                                    question_temperature=cfg.question_temperature,
+                                    rationale_max_new_tokens=cfg.rationale_max_new_tokens, out_dir=d/"shards"/t.name,
+                                    progress=not ctx.quiet)
+            mine.append(res.ds); new = _draft_summary(res)
+            s.update(calls=new["calls"], questions=len(qs) + new["questions"], rationales=len(rows) + new["rationales"],
+                     rejects=new["rejects"])
+        if rows: mine.insert(0, Dataset.from_dict({c: [r[c] for r in rows] for c in DRAFT_FEATURES}, features=DRAFT_FEATURES))
+        agree = sum(sum(x["agrees"]) for x in mine)
+        s["agree_rate"] = round_(agree / s["rationales"], 3) if s["rationales"] else 0.0
+        summ[t.name] = s; dss += mine
     ds = save_ds(concat_ds(dss), d/"tailored")
     note = {"note": f"generate (round {round_no}): the aligned teacher wrote no valid question"} if not len(ds) else {}
     return {"tasks": summ, "rows": len(ds), "stage": "generate", **note}
@@ -349,15 +374,16 @@ STAGES = {s.name: s for s in (
     Stage("prefset", prefset_stage, (), ("tasks", "seed", "student", "respondents", "respondent_shots", "prefset_k",
                                          "pool_size", "student_max_new_tokens")),
     Stage("draft", draft_stage, ("teacher",), ("tasks", "seed", "n_questions", "questions_per_call", "n_strategies",
-                                               "rationale_temperature", "question_max_new_tokens", "rationale_max_new_tokens")),
+                                               "rationale_temperature", "question_temperature",
+                                               "question_max_new_tokens", "rationale_max_new_tokens")),
     Stage("score", score_stage, ("drafts", "prefset"), ("student", "score_mode", "student_max_new_tokens")),
     Stage("pairs", pairs_stage, ("scores",), ("seed", "question_pairs", "min_margin", "rationale_pairs")),
     Stage("align", align_stage, ("pairs", "teacher"), ("seed", "train_preset", "dpo", "lora")),
     Stage("gain", gain_stage, ("align", "teacher", "prefset", "scores", "first_scores"),
-          ("tasks", "seed", "n_questions", "questions_per_call", "n_strategies", "rationale_temperature", "question_max_new_tokens",
-           "rationale_max_new_tokens", "student", "score_mode", "student_max_new_tokens")),
-    Stage("generate", generate_stage, ("teacher",), ("seed", "n_tailored", "questions_per_call", "question_max_new_tokens",
-                                                     "rationale_max_new_tokens")),
+          ("tasks", "seed", "n_questions", "questions_per_call", "n_strategies", "rationale_temperature", "question_temperature",
+           "question_max_new_tokens", "rationale_max_new_tokens", "student", "score_mode", "student_max_new_tokens")),
+    Stage("generate", generate_stage, ("teacher", "gain"), ("seed", "n_tailored", "questions_per_call", "question_temperature",
+                                                             "question_max_new_tokens", "rationale_max_new_tokens")),
     Stage("baselines", baselines_stage, ("tailored", "scores", "teacher"), ("seed", "baselines", "n_tailored",
                                                                             "rationale_max_new_tokens")),
     Stage("distill", distill_stage, ("sets",), ("student", "seed", "train_preset", "sft", "sft_lora")),
