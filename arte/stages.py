@@ -413,6 +413,7 @@ _DRAFT_CAUSES = {  # reject reason -> (likely cause, knob)
 
 def degenerate_hint(stage:str, summary:dict)->str:
     "The likely cause of a stage that yielded nothing usable, and the config knob to turn, from the counts in its `summary`."
+    if stage == "gain" and not summary.get("tasks"): return ""  # nothing drafted: the note already says why (no alignment)
     if stage in ("draft", "generate", "gain"):
         rej = {k: v for t in (summary.get("tasks") or {}).values() for k, v in (t.get("rejects") or {}).items()}
         top = max(rej, key=rej.get) if rej else None
@@ -429,5 +430,5 @@ def degenerate_hint(stage:str, summary:dict)->str:
                          "apart; raise `prefset_k`, `n_strategies` or `student_max_new_tokens` (a student whose answers do not "
                          "parse scores every draft 0)")
         return "too few scored questions for a pair: raise `n_questions` (and `n_strategies` for rationale pairs), or lower `min_margin`"
-    if stage == "baselines": return "a training set is empty because the teacher wrote no usable question: raise `n_tailored`"
+    if stage == "baselines": return "the teacher wrote no usable question for it (see the `draft` and `generate` warnings)"
     return ""
