@@ -191,8 +191,9 @@ def _gain_section(out, stages, metrics)->list[str]:
     def verdict(r):
         if r["gain"] is None: return f"{r['task']}, round {r['round']}: not measured (see the notes)"
         lo, hi = r["ci"]
-        word = "higher" if lo > 0 else "lower" if hi < 0 else "no different (the interval contains 0)"
-        return f"{r['task']}, round {r['round']}: the aligned teacher's drafts score {word} than the original teacher's"
+        if lo <= 0 <= hi: return (f"{r['task']}, round {r['round']}: no measurable gain: the interval contains 0, so the student "
+                                  "does not score the aligned teacher's drafts differently from the original teacher's")
+        return f"{r['task']}, round {r['round']}: the aligned teacher's drafts score {'higher' if lo > 0 else 'lower'} than the original teacher's"
     L = ["## Alignment gain\n",
          "Did aligning the teacher make it write drafts this student prefers? The aligned teacher drafted again exactly as "
          "the original drafts were written, the student scored those drafts on the same preference set with the same scorer, "

@@ -38,7 +38,8 @@ def shown(run):
                 alignment_gain=m.get("alignment_gain"), eval=[{k: r[k] for k in ("method", "shots", "accuracy", "ci", "n")} for r in m["eval"]])
 
 B, A = stages(a.before), stages(a.after)
-order = list(dict.fromkeys([*B, *A]))
+run_order = lambda run: [(x["name"], x["round"]) for x in json.loads((Path(run)/"metrics.json").read_text())["stages"]]
+order = list(dict.fromkeys([*run_order(a.after), *run_order(a.before), *B, *A]))
 tot = lambda S, k: round(sum(v.get(k) or 0 for v in S.values()), 1)
 rows = []
 for key in order:
@@ -59,7 +60,8 @@ md += [f"| {r['stage']} | {r['round'] or '-'} | {r['before_s'] or '-'} | {r['aft
        f"{r['before_rss'] or '-'} | {r['after_rss'] or '-'} |" for r in rows]
 sp = f"{t['before_s'] / t['after_s']:.2f}x" if t["after_s"] else "-"
 md += [f"| **stages total** | | {t['before_s']} | {t['after_s']} | {sp} | {t['after_cpu_s']} | {t['before_peak_stage_rss']} | {t['after_peak_stage_rss']} |",
-       "", f"Whole command (`/usr/bin/time -v`): before {t['before_wall']} s, {t['before_rss']} MB; after {t['after_wall']} s, {t['after_rss']} MB.", ""]
+       "", f"Whole command: before {t['before_wall']} s, peak RSS {t['before_rss'] or 'not recorded'} MB; after {t['after_wall']} s, "
+       f"peak RSS {t['after_rss'] or 'not recorded'} MB (`/usr/bin/time -v`).", ""]
 for side in ("before", "after"):
     s = res[f"{side}_shown"]
     g = "; ".join(f"{r['task']} r{r['round']}: {r['gain']} {r['ci']} (n {r['n_aligned']}/{r['n_original']})" for r in s["alignment_gain"] or []) or "not measured"

@@ -134,8 +134,8 @@ def demo()->str:
                  t["after_cpu_s"], t["before_peak_stage_rss"], t["after_peak_stage_rss"]])
     out = [d.get("note") or "", table(["stage", "round", "before s", "after s", "speed-up", "after CPU s", "before peak RSS MB",
                                        "after peak RSS MB"], rows),
-           f"Whole command (`/usr/bin/time -v`): before {t['before_wall']} s and {t['before_rss']} MB; after {t['after_wall']} s "
-           f"and {t['after_rss']} MB."]
+           f"Whole command: before {t['before_wall']} s, peak RSS {t['before_rss'] or 'not recorded'} MB; after {t['after_wall']} s, "
+           f"peak RSS {t['after_rss'] or 'not recorded'} MB (`/usr/bin/time -v`)."]
     for side in ("before", "after"):
         s = d[f"{side}_shown"]
         g = "; ".join(f"{r['task']} round {r['round']}: {r['gain']} {r['ci']} ({r['n_aligned']} vs {r['n_original']} drafts)"
