@@ -166,10 +166,12 @@ def _degenerate_lines(out, stages, cfg_txt)->list[str]:
         if name == "align" and not s.get("aligned"):
             L.append(f"round {rnd}: no preference pair formed, so the teacher was **not aligned**: `arte (round {rnd})` is "
                      "trained on the unaligned teacher's step-by-step data"
-                     + (", which is also what `question_only` trains on (the same teacher writes both)" if rnd == 1 and "question_only" in cfg_txt else "")
+                     + (", which is also what `question_only` trains on (the same teacher writes both)"
+                        if rnd == 1 and "question_only" in cfg_txt else "")
                      + ", and the alignment gain is not measured")
         if name == "baselines":
-            L += [f"round {rnd}: `{m}` has no training data, so no student was trained for it" for m, n in (s.get("sets") or {}).items() if not n]
+            L += [f"round {rnd}: `{m}` has no training data, so no student was trained for it"
+                  for m, n in (s.get("sets") or {}).items() if not n]
     L += ["the students of " + ", ".join(f"`{m}`" for m in g) + " gave **the same answer on every test item**: their accuracies are "
           "identical, not independent evidence" for g in _same_answers(out, stages)]
     if not L: return []
@@ -186,14 +188,16 @@ def _gain_section(out, stages, metrics)->list[str]:
               "mean ŝ_r aligned / original": f"{_fmt(r.get('mean_aligned'))} / {_fmt(r.get('mean_original'))}",
               "drafts aligned / original": f"{r['n_aligned']} / {r['n_original']}",
               "parsed aligned / original": f"{_fmt(r.get('parsed_aligned'))} / {_fmt(r.get('parsed_original'))}",
-              **({"gain vs previous round": f"{f(r['gain_vs_previous'])} {ci(r.get('ci_vs_previous'))}"} if "gain_vs_previous" in r else {})}
+              **({"gain vs previous round": f"{f(r['gain_vs_previous'])} {ci(r.get('ci_vs_previous'))}"}
+                 if "gain_vs_previous" in r else {})}
              for r in rows]
     def verdict(r):
         if r["gain"] is None: return f"{r['task']}, round {r['round']}: not measured (see the notes)"
         lo, hi = r["ci"]
         if lo <= 0 <= hi: return (f"{r['task']}, round {r['round']}: no measurable gain: the interval contains 0, so the student "
                                   "does not score the aligned teacher's drafts differently from the original teacher's")
-        return f"{r['task']}, round {r['round']}: the aligned teacher's drafts score {'higher' if lo > 0 else 'lower'} than the original teacher's"
+        word = "higher" if lo > 0 else "lower"
+        return f"{r['task']}, round {r['round']}: the aligned teacher's drafts score {word} than the original teacher's"
     L = ["## Alignment gain\n",
          "Did aligning the teacher make it write drafts this student prefers? The aligned teacher drafted again exactly as "
          "the original drafts were written, the student scored those drafts on the same preference set with the same scorer, "
@@ -236,7 +240,8 @@ def _stages_section(stages, metrics)->list[str]:
     L = ["## Stages\n", md_table(rows)]
     vram = [(rnd, name, st.get("peak_vram_mb")) for rnd, name, st in stages if st.get("peak_vram_mb")]
     if vram: L += ["Peak VRAM (MB): " + ", ".join(f"{n}{f' r{r}' if r else ''} {v}" for r, n, v in vram) + "\n"]
-    drafts = [(rnd, st["summary"]) for rnd, name, st in stages if name in ("draft", "gain", "generate") and st.get("summary", {}).get("tasks")]
+    drafts = [(rnd, st["summary"]) for rnd, name, st in stages
+              if name in ("draft", "gain", "generate") and st.get("summary", {}).get("tasks")]
     if drafts:
         rows = [{"round": rnd, "stage": summ.get("stage", ""), "task": task, "calls": s.get("calls", ""),
                  "questions": s.get("questions", ""), "rationales": s.get("rationales", ""), "agree rate": s.get("agree_rate", ""),
