@@ -59,6 +59,7 @@ class ARTEConfig:
     student_server:str|list|None = None # likewise, for the student's generation (preference set, scoring, evaluation)
     vllm_args:list = field(default_factory=list) # more `vllm serve` arguments, for a server that is "vllm"
     vllm_python:str|None = None # the Python of vLLM's environment; default $ARTE_VLLM_PYTHON, else python
+    question_temperature:float = 1.0 # temperature of question drafting (the paper does not say; a 135M teacher needs less)
     # training
     train_preset:str = "auto" # `arte.train` preset of DPO and SFT: "auto", "lora", "cpu" (LoRA) or "paper" (full fine-tuning)
     dpo:dict = field(default_factory=dict) # `DPOConfig` keyword overrides (beta, learning_rate, ...)
@@ -79,11 +80,13 @@ PRESETS = {
     "tiny": dict(n_questions=8, questions_per_call=5, n_strategies=2, pool_size=16, prefset_k=8, respondent_shots=[0, 1],
                  question_pairs=4, n_tailored=8, n_test=16, question_max_new_tokens=48, rationale_max_new_tokens=24,
                  student_max_new_tokens=12, eval_max_new_tokens=12, dpo=dict(max_steps=2), sft=dict(max_steps=2)),
-    "demo": dict(n_questions=8, questions_per_call=5, n_strategies=2, pool_size=16, prefset_k=8, respondent_shots=[0, 1],
-                 question_pairs=2, n_tailored=12, n_test=24, question_max_new_tokens=128, rationale_max_new_tokens=80,
-                 student_max_new_tokens=48, eval_max_new_tokens=160, baselines=["vanilla", "original_teacher"],
-                 dpo=dict(num_train_epochs=1, per_device_train_batch_size=1, gradient_accumulation_steps=4, max_length=384),
-                 sft=dict(num_train_epochs=1, per_device_train_batch_size=2, gradient_accumulation_steps=2, max_length=384)),
+    "demo": dict(n_questions=12, questions_per_call=3, n_strategies=2, pool_size=16, prefset_k=8, respondent_shots=[0, 1],
+                 question_pairs=3, n_tailored=8, n_test=16, question_max_new_tokens=96, rationale_max_new_tokens=64,
+                 student_max_new_tokens=32, eval_max_new_tokens=96, baselines=["vanilla", "original_teacher"],
+                 question_temperature=0.7, score_mode="likelihood",
+                 dpo=dict(max_steps=8, per_device_train_batch_size=1, gradient_accumulation_steps=1, learning_rate=1e-3,
+                          max_length=256),
+                 sft=dict(num_train_epochs=1, per_device_train_batch_size=2, gradient_accumulation_steps=1, max_length=256)),
     "paper": dict(n_questions=250, questions_per_call=5, n_strategies=4, pool_size=100, prefset_k=40,
                   respondent_shots=[0, 1, 2, 3], question_pairs=50, n_tailored=250, n_test=0, question_max_new_tokens=1024,
                   rationale_max_new_tokens=512, student_max_new_tokens=256, eval_max_new_tokens=256, train_preset="paper"),
@@ -487,7 +490,7 @@ def dump_toml(d:dict)->str:
     return "\n".join(top) + "\n" + "\n".join(tabs) + ("\n" if tabs else "")
 
 # %% ../nbs/12a_config.ipynb #ec6f613f
-DEMO = dict(teacher="arte:smollm2-135m", student="arte:smollm2-135m", tasks=["gen:boolean_expressions"], seed=0, rounds=1,
+DEMO = dict(teacher="arte:smollm2-135m", student="arte:smollm2-135m", tasks=["gen:boolean_expressions:1"], seed=0, rounds=1,
             preset="demo")
 
 def demo_config(**overrides)->ARTEConfig:

@@ -65,9 +65,10 @@ class Run:
         for h in list(self.log.handlers): self.log.removeHandler(h); h.close()
 
     def write_metrics(self, eval_rows:list):
-        "Write `metrics.json`: the evaluation rows and one record per stage."
-        stages = [{k: r[k] for k in ("name", "round", "seconds", "peak_rss_mb", "skipped")} for r in self.records]
-        save_json(self.out/"metrics.json", {"eval": eval_rows, "stages": stages})
+        "Write `metrics.json`: the evaluation rows, the alignment gain per task and round, and one record per stage."
+        stages = [{k: r.get(k) for k in ("name", "round", "seconds", "cpu_seconds", "peak_rss_mb", "skipped")} for r in self.records]
+        gain = [row for r in self.records if r["name"] == "gain" for row in r.get("summary", {}).get("rows", [])]
+        save_json(self.out/"metrics.json", {"eval": eval_rows, "alignment_gain": gain, "stages": stages})
 
 # %% ../nbs/13_pipeline.ipynb #d9080d0b
 @patch
@@ -85,7 +86,8 @@ def stage(self:Run, name:str, # Stage name (a folder under the round)
         st = load_json(sf)
         if st.get("key") == key:
             self.log.info(f"{where}: skipped, finished earlier with the same key {key}")
-            rec.update(seconds=st["seconds"], peak_rss_mb=st["peak_rss_mb"], skipped=True, summary=st.get("summary", {}))
+            rec.update(seconds=st["seconds"], cpu_seconds=st.get("cpu_seconds"), peak_rss_mb=st["peak_rss_mb"], skipped=True,
+                       summary=st.get("summary", {}))
             self.records.append(rec); return rec
         sf.unlink()
     began = d/"_stage_key.json"  # the key the work in this folder (finished or half done) was started for
@@ -95,16 +97,16 @@ def stage(self:Run, name:str, # Stage name (a folder under the round)
     d.mkdir(parents=True, exist_ok=True)
     save_json(began, dict(key=key))
     self.log.info(f"{where}: running (key {key})")
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()  # CPU time (all threads) is the steadier measure on a shared machine
     try:
         with _PeakMem() as pm: summary = fn(d) or {}
     except ServerError as e:  # say which stage; what finished is on disk (scoring shards, drafts) and is reused on resume
         self.log.info(f"{where}: stopped: {e}")
         raise ServerError(f"{where}: {e.msg}. Finished work is kept in {self.out}: rerun the same command once the server "
                           "answers again", e.url, e.status, e.partial) from e
-    secs = round_(time.time() - t0)
-    save_json(sf, dict(key=key, seconds=secs, peak_rss_mb=pm.peak_mb, peak_vram_mb=pm.vram_mb, summary=summary))
-    rec.update(seconds=secs, peak_rss_mb=pm.peak_mb, skipped=False, summary=summary)
+    secs, cpu = round_(time.time() - t0), round_(time.process_time() - c0)
+    save_json(sf, dict(key=key, seconds=secs, cpu_seconds=cpu, peak_rss_mb=pm.peak_mb, peak_vram_mb=pm.vram_mb, summary=summary))
+    rec.update(seconds=secs, cpu_seconds=cpu, peak_rss_mb=pm.peak_mb, skipped=False, summary=summary)
     note = f"; {summary['note']}" if summary.get("note") else ""
     self.log.info(f"{where}: done in {secs}s, peak RSS {pm.peak_mb} MB{note}")
     self.records.append(rec); return rec
@@ -284,7 +286,11 @@ def run_stage(run:Run, ctx:RunContext, name:str, # A stage of `STAGES`
     "Run stage `name` with `inputs`, or skip it when it finished earlier with the same key; return its record."
     st = STAGES[name]
     def fn(d):
-        with _warnings_to_log(run, name): return st.fn(ctx, d, round_no, **inputs)
+        with _warnings_to_log(run, name): summ = st.fn(ctx, d, round_no, **inputs)
+        if summ and summ.get("note") and (hint := degenerate_hint(name, summ)):
+            summ["note"] += f". Likely cause: {hint}"
+        if summ and summ.get("note"): run.log.warning(f"WARNING {summ['note']}")
+        return summ
     key, ctl = stage_key(st, ctx, round_no, inputs), getattr(run, "control", None)
     imp = next(((k, v) for k, v in ctx.cfg.artefacts.items() if ARTEFACTS.get(k) == name and round_no == 1), None)
     if imp:  # an artefact made elsewhere takes the place of this stage
@@ -345,16 +351,19 @@ class RunControl:
 
 # %% ../nbs/13_pipeline.ipynb #34b6a464
 def arte_loop(run:Run, ctx:RunContext)->list[dict]:
-    "ARTE: the preference set once, then per round draft, score, pair, align, tailor, distill and evaluate; the eval rows."
+    "ARTE: the preference set once, then per round draft, score, pair, align, measure the gain, tailor, distill, evaluate; eval rows."
     step = partial(run_stage, run, ctx)
     prefset = step("prefset")                                             # the student's preference set (IRT)
-    teacher, rows = Teacher(ctx.cfg.teacher), []
+    teacher, rows, first = Teacher(ctx.cfg.teacher), [], None
     for r in range(1, ctx.cfg.rounds + 1):
         drafts = step("draft", r, teacher=teacher)                        # the teacher drafts questions + rationales
         scores = step("score", r, drafts=drafts, prefset=prefset)         # the student's one-shot accuracy per draft
+        first = first or scores                                           # the original teacher's scored drafts
         pairs = step("pairs", r, scores=scores)                           # question- and rationale-level pairs
-        teacher = teacher.after(step("align", r, pairs=pairs, teacher=teacher))  # DPO: the teacher of round r+1
-        tailored = step("generate", r, teacher=teacher)                   # the aligned teacher writes training data
+        align = step("align", r, pairs=pairs, teacher=teacher)
+        teacher = teacher.after(align)                                    # DPO: the teacher of round r+1
+        gain = step("gain", r, align=align, teacher=teacher, prefset=prefset, scores=scores, first_scores=first)  # better drafts?
+        tailored = step("generate", r, teacher=teacher, gain=gain)        # the aligned teacher writes training data
         sets = step("baselines", r, tailored=tailored, scores=scores, teacher=teacher)  # ARTE's set and the baselines'
         students = step("distill", r, sets=sets)                          # one student per training set
         rows += evaluation_rows(step("evaluate", r, students=students))  # accuracy with bootstrap CIs

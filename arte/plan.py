@@ -132,9 +132,14 @@ def plan_counts(cfg, tasks:list, eval_tasks:list=(), tok=None, args:dict|None=No
         st = _train_steps(pairs, args["dpo"])
         bsz = args["dpo"]["per_device_train_batch_size"] * args["dpo"]["gradient_accumulation_steps"]
         out.append(StagePlan("align", r, steps=st, train_tokens=round(st * bsz * 2 * seq), note=f"at most {pairs} preference pairs"))
-        out.append(StagePlan("generate", r, teacher_gens=T * (tcalls + cfg.n_tailored),
-                             prompt_tokens=round(sum(tcalls * C[t.name]["question"] + cfg.n_tailored * C[t.name]["step"] for t in tasks)),
-                             new_tokens=T * (tcalls * cfg.question_max_new_tokens + cfg.n_tailored * cfg.rationale_max_new_tokens)))
+        drafted, scored = out[-4], out[-3]  # the gain stage draws and scores again, as draft and score did
+        out.append(StagePlan("gain", r, teacher_gens=drafted.teacher_gens, student_gens=scored.student_gens,
+                             prompt_tokens=drafted.prompt_tokens + scored.prompt_tokens, new_tokens=drafted.new_tokens + scored.new_tokens,
+                             note="when the round aligned the teacher: its drafts, drawn and scored as in draft and score"))
+        gcalls = math.ceil(max(0, cfg.n_tailored - m) / k)  # generate reuses the questions the gain stage drafted
+        out.append(StagePlan("generate", r, teacher_gens=T * (gcalls + cfg.n_tailored),
+                             prompt_tokens=round(sum(gcalls * C[t.name]["question"] + cfg.n_tailored * C[t.name]["step"] for t in tasks)),
+                             new_tokens=T * (gcalls * cfg.question_max_new_tokens + cfg.n_tailored * cfg.rationale_max_new_tokens)))
         base = [b for b in cfg.baselines if b != "vanilla"] if r == 1 else []
         nb = sum(b in base for b in ("question_only", "rationale_only"))
         out.append(StagePlan("baselines", r, teacher_gens=nb * T * budget,

@@ -7,9 +7,9 @@ Docs: https://arte-dev.github.io/arte/stages.html.md"""
 # %% auto #0
 __all__ = ['STRATEGY_REQUEST', 'STAGES', 'ARTEFACTS', 'save_ds', 'load_ds', 'concat_ds', 'round_', 'RunContext', 'Teacher',
            'prefset_stage', 'prefset_items', 'parse_strategies', 'teacher_strategies', 'draft_stage', 'score_stage',
-           'pairs_stage', 'align_stage', 'generate_stage', 'baselines_stage', 'distill_stage', 'evaluate_stage',
-           'evaluation_rows', 'Stage', 'student_label', 'transfer_stage', 'artefact_key', 'import_stage', 'stage_key',
-           'stage_table']
+           'pairs_stage', 'align_stage', 'gain_stage', 'generate_stage', 'baselines_stage', 'distill_stage',
+           'evaluate_stage', 'evaluation_rows', 'Stage', 'student_label', 'transfer_stage', 'artefact_key',
+           'import_stage', 'stage_key', 'stage_table', 'degenerate_hint']
 
 # %% ../nbs/12b_stages.ipynb #fef3febc
 import os, re, copy, shutil
@@ -162,18 +162,24 @@ def _draft_summary(res)->dict:
     return {"calls": rep.get("calls"), "questions": rep.get("accepted"), "rationales": len(res.ds),
             "agree_rate": round_(rep.get("agree_rate") or 0.0, 3), "rejects": rep.get("rejects", {})}
 
-def draft_stage(ctx:RunContext, d:Path, round_no:int, teacher:Teacher)->dict:
-    "The round's teacher drafts `n_questions` questions per task and one rationale per strategy for each (`n_strategies`)."
+def _draft_task(ctx:RunContext, lm, t, out_dir:Path, round_no:int):
+    "`draft` of task `t` by `lm` as the config says (the `gain` stage draws its sample exactly this way too)."
     from arte.draft import draft
     from arte.prompts import strategy_names
-    cfg, summ, dss = ctx.cfg, {}, []
+    cfg = ctx.cfg
+    return draft(lm, t, m=cfg.n_questions, k=cfg.questions_per_call, strategies=strategy_names(t)[:cfg.n_strategies],
+                 seed=cfg.seed, round_no=round_no, rationale_temperature=cfg.rationale_temperature,
+                 question_temperature=cfg.question_temperature,
+                 question_max_new_tokens=cfg.question_max_new_tokens, rationale_max_new_tokens=cfg.rationale_max_new_tokens,
+                 out_dir=out_dir, progress=not ctx.quiet)
+
+def draft_stage(ctx:RunContext, d:Path, round_no:int, teacher:Teacher)->dict:
+    "The round's teacher drafts `n_questions` questions per task and one rationale per strategy for each (`n_strategies`)."
+    summ, dss = {}, []
     lm = ctx.models.get(*teacher.model)
     written = _teacher_strategies(ctx, d)
     for t in ctx.tasks:
-        res = draft(lm, t, m=cfg.n_questions, k=cfg.questions_per_call, strategies=strategy_names(t)[:cfg.n_strategies],
-                    seed=cfg.seed, round_no=round_no, rationale_temperature=cfg.rationale_temperature,
-                    question_max_new_tokens=cfg.question_max_new_tokens, rationale_max_new_tokens=cfg.rationale_max_new_tokens,
-                    out_dir=d/"shards"/t.name, progress=not ctx.quiet)
+        res = _draft_task(ctx, lm, t, d/"shards"/t.name, round_no)
         dss.append(res.ds); summ[t.name] = _draft_summary(res)
     ds = save_ds(concat_ds(dss), d/"drafts")
     empty = [n for n, s in summ.items() if not s["questions"]]
@@ -194,11 +200,11 @@ def _score_summary(d:dict)->dict:
             "parse_fail": g("parse_fail"), "ties": g("ties", "overall"), "split-half": g("reliability", "split_half"),
             "resolvable gap": g("reliability", "min_gap_measured")}
 
-def score_stage(ctx:RunContext, d:Path, round_no:int, drafts:dict, prefset:dict)->dict:
-    "The student's one-shot accuracy on the preference set with each draft as the demonstration: ŝ_r per rationale, ŝ_q per question."
+def _score_all(ctx:RunContext, all_drafts, prefset:dict, d:Path)->tuple:
+    "`(scored Dataset, {task: diagnostics})`: every task's drafts scored by the student on its preference set."
     from arte.score import score_drafts, score_diagnostics
     cfg, dss, summ = ctx.cfg, [], {}
-    all_drafts, pref, student = load_ds(Path(drafts["dir"])/"drafts"), prefset_items(ctx, prefset), ctx.models.get(cfg.student)
+    pref, student = prefset_items(ctx, prefset), ctx.models.get(cfg.student)
     bs = student.batch_size
     if cfg.score_batch_size and bs is not None: student.batch_size = cfg.score_batch_size  # for this stage only
     try:
@@ -209,7 +215,12 @@ def score_stage(ctx:RunContext, d:Path, round_no:int, drafts:dict, prefset:dict)
                               out_dir=d/"shards"/t.name, progress=not ctx.quiet)
             dss.append(sc); summ[t.name] = _score_summary(score_diagnostics(sc, seed=cfg.seed))
     finally: student.batch_size = bs
-    ds = save_ds(concat_ds(dss), d/"scored")
+    return concat_ds(dss), summ
+
+def score_stage(ctx:RunContext, d:Path, round_no:int, drafts:dict, prefset:dict)->dict:
+    "The student's one-shot accuracy on the preference set with each draft as the demonstration: ŝ_r per rationale, ŝ_q per question."
+    ds, summ = _score_all(ctx, load_ds(Path(drafts["dir"])/"drafts"), prefset, d)
+    ds = save_ds(ds, d/"scored")
     save_json(d/"scores.json", {k: list(ds[k]) if len(ds) else [] for k in ("score_r", "score_q")})
     return {"tasks": summ, "rows": len(ds), **({"note": f"score (round {round_no}): no drafts to score"} if not len(ds) else {})}
 
@@ -259,18 +270,88 @@ def align_stage(ctx:RunContext, d:Path, round_no:int, pairs:dict, teacher:Teache
     del res; ctx.models.drop(); shutil.rmtree(d/"trainer", ignore_errors=True)
     return out
 
+# %% ../nbs/12b_stages.ipynb #febcbfab
+def _side(ds, task:str)->tuple:
+    "`(ŝ_r list, qid list, rows)` of `task` in a scored Dataset."
+    rows = [r for r in ds.select_columns(["task", "qid", "score_r", "answer"]).to_list() if r["task"] == task] if len(ds) else []
+    return [r["score_r"] for r in rows], [r["qid"] for r in rows], rows
+
+def _parsed(rows)->float|None: return round_(sum(r["answer"] is not None for r in rows) / len(rows), 3) if rows else None
+
+def _gain_row(task:str, round_no:int, aligned:tuple, original:tuple, previous:tuple|None, seed:int)->dict:
+    from arte.evaluate import alignment_gain
+    rnd = lambda v: None if v is None else round_(v, 4)
+    g = alignment_gain(aligned[0], original[0], aligned[1], original[1], seed=seed)
+    row = dict(task=task, round=round_no, gain=rnd(g["gain"]), ci=[rnd(x) for x in g["ci"]], n_aligned=g["n_aligned"],
+               n_original=g["n_original"], mean_aligned=rnd(g["mean_aligned"]), mean_original=rnd(g["mean_original"]),
+               parsed_aligned=_parsed(aligned[2]), parsed_original=_parsed(original[2]))
+    if previous is not None:
+        p = alignment_gain(aligned[0], previous[0], aligned[1], previous[1], seed=seed)
+        row.update(gain_vs_previous=rnd(p["gain"]), ci_vs_previous=[rnd(x) for x in p["ci"]], n_previous=p["n_original"])
+    return row
+
+# %% ../nbs/12b_stages.ipynb #a79a0130
+def gain_stage(ctx:RunContext, d:Path, round_no:int, align:dict, teacher:Teacher, prefset:dict, scores:dict,
+               first_scores:dict)->dict:
+    "The aligned teacher's drafts, drawn and scored exactly as the round's were: mean ŝ_r gain over the original teacher's."
+    from datasets import Dataset
+    aligned, summ, ds = bool(align["summary"].get("aligned")), {}, Dataset.from_list([])
+    if aligned:
+        lm, dss = ctx.models.get(*teacher.model), []
+        for t in ctx.tasks:
+            res = _draft_task(ctx, lm, t, d/"shards"/t.name, round_no)
+            dss.append(res.ds); summ[t.name] = _draft_summary(res)
+        ds, _ = _score_all(ctx, concat_ds(dss), prefset, d/"score")
+    save_ds(ds, d/"scored")
+    before, first = load_ds(Path(scores["dir"])/"scored"), load_ds(Path(first_scores["dir"])/"scored")
+    rows, dist = [], {}
+    for t in ctx.tasks:
+        a, o = _side(ds, t.name), _side(first, t.name)
+        rows.append(_gain_row(t.name, round_no, a, o, _side(before, t.name) if round_no > 1 else None, ctx.cfg.seed))
+        dist[t.name] = {"aligned": a[0], "original": o[0]}
+    save_json(d/"gain.json", {"rows": rows, "scores": dist})
+    why = ("the teacher was not aligned in this round (no preference pairs)" if not aligned else
+           "the aligned teacher wrote no valid draft" if not len(ds) else "the original teacher had no scored draft")
+    none = [r["task"] for r in rows if r["gain"] is None]
+    note = {"note": f"gain (round {round_no}): no alignment gain for {', '.join(none)}: {why}"} if none else {}
+    return {"tasks": summ, "rows": rows, "stage": "gain", **note}
+
 # %% ../nbs/12b_stages.ipynb #5fee425a
-def generate_stage(ctx:RunContext, d:Path, round_no:int, teacher:Teacher)->dict:
-    "The aligned teacher writes `n_tailored` questions per task, each with one greedy step-by-step rationale: the tailored data."
-    from arte.draft import generate_tailored
+def _drawn_questions(gain:dict, task:str)->list[dict]:
+    "The distinct questions (`{input, target}`) the aligned teacher drafted for the `gain` stage, in order."
+    ds = load_ds(Path(gain["dir"])/"scored")
+    if not len(ds): return []
+    seen = {}
+    for r in ds.select_columns(["task", "qid", "question", "target"]).to_list():
+        if r["task"] == task: seen.setdefault(r["qid"], {"input": r["question"], "target": r["target"]})
+    return list(seen.values())
+
+def generate_stage(ctx:RunContext, d:Path, round_no:int, teacher:Teacher, gain:dict)->dict:
+    "The aligned teacher's `n_tailored` questions per task, each with one greedy step-by-step rationale: the tailored data."
+    from datasets import Dataset
+    from arte.draft import generate_tailored, draft_rationales, DRAFT_FEATURES
     cfg, dss, summ = ctx.cfg, [], {}
     lm = ctx.models.get(*teacher.model)
     for t in ctx.tasks:
-        res = generate_tailored(lm, t, m=cfg.n_tailored, seed=cfg.seed + 1000 * round_no, round_no=round_no,
-                                k=cfg.questions_per_call, question_max_new_tokens=cfg.question_max_new_tokens,
-                                rationale_max_new_tokens=cfg.rationale_max_new_tokens, out_dir=d/"shards"/t.name,
-                                progress=not ctx.quiet)
-        dss.append(res.ds); summ[t.name] = _draft_summary(res)
+        mine = []
+        qs = _drawn_questions(gain, t.name)[:cfg.n_tailored]  # already drafted by this teacher: not drafted again
+        rows = draft_rationales(lm, t, qs, strategies=["step_by_step"], seed=cfg.seed + 1000 * round_no, temperature=0.0,
+                                max_new_tokens=cfg.rationale_max_new_tokens, round_no=round_no, qid_prefix="g",
+                                out_dir=d/"shards"/t.name/"drawn", progress=not ctx.quiet)
+        s = {"calls": 0, "questions": len(qs), "rationales": len(rows), "agree_rate": 0.0, "rejects": {}, "reused": len(qs)}
+        if len(qs) < cfg.n_tailored:
+            res = generate_tailored(lm, t, m=cfg.n_tailored - len(qs), seed=cfg.seed + 1000 * round_no, round_no=round_no,
+                                    k=cfg.questions_per_call, question_max_new_tokens=cfg.question_max_new_tokens,
+                                    question_temperature=cfg.question_temperature,
+                                    rationale_max_new_tokens=cfg.rationale_max_new_tokens, out_dir=d/"shards"/t.name,
+                                    progress=not ctx.quiet)
+            mine.append(res.ds); new = _draft_summary(res)
+            s.update(calls=new["calls"], questions=len(qs) + new["questions"], rationales=len(rows) + new["rationales"],
+                     rejects=new["rejects"])
+        if rows: mine.insert(0, Dataset.from_dict({c: [r[c] for r in rows] for c in DRAFT_FEATURES}, features=DRAFT_FEATURES))
+        agree = sum(sum(x["agrees"]) for x in mine)
+        s["agree_rate"] = round_(agree / s["rationales"], 3) if s["rationales"] else 0.0
+        summ[t.name] = s; dss += mine
     ds = save_ds(concat_ds(dss), d/"tailored")
     note = {"note": f"generate (round {round_no}): the aligned teacher wrote no valid question"} if not len(ds) else {}
     return {"tasks": summ, "rows": len(ds), "stage": "generate", **note}
@@ -357,13 +438,16 @@ STAGES = {s.name: s for s in (
     Stage("prefset", prefset_stage, (), ("tasks", "seed", "student", "respondents", "respondent_shots", "prefset_k",
                                          "pool_size", "student_max_new_tokens", "prompts")),
     Stage("draft", draft_stage, ("teacher",), ("tasks", "seed", "n_questions", "questions_per_call", "n_strategies",
-                                               "rationale_temperature", "question_max_new_tokens", "rationale_max_new_tokens",
-                                               "prompts")),
+                                               "rationale_temperature", "question_temperature",
+                                               "question_max_new_tokens", "rationale_max_new_tokens", "prompts")),
     Stage("score", score_stage, ("drafts", "prefset"), ("student", "score_mode", "student_max_new_tokens", "prompts")),
     Stage("pairs", pairs_stage, ("scores",), ("seed", "question_pairs", "min_margin", "rationale_pairs")),
     Stage("align", align_stage, ("pairs", "teacher"), ("seed", "train_preset", "dpo", "lora", "teacher_finetune", "quantization")),
-    Stage("generate", generate_stage, ("teacher",), ("seed", "n_tailored", "questions_per_call", "question_max_new_tokens",
-                                                     "rationale_max_new_tokens", "prompts")),
+    Stage("gain", gain_stage, ("align", "teacher", "prefset", "scores", "first_scores"),
+          ("tasks", "seed", "n_questions", "questions_per_call", "n_strategies", "rationale_temperature", "question_temperature",
+           "question_max_new_tokens", "rationale_max_new_tokens", "student", "score_mode", "student_max_new_tokens", "prompts")),
+    Stage("generate", generate_stage, ("teacher", "gain"), ("seed", "n_tailored", "questions_per_call", "question_temperature",
+                                                             "question_max_new_tokens", "rationale_max_new_tokens", "prompts")),
     Stage("baselines", baselines_stage, ("tailored", "scores", "teacher"), ("seed", "baselines", "n_tailored",
                                                                             "rationale_max_new_tokens", "prompts")),
     Stage("distill", distill_stage, ("sets",), ("student", "seed", "train_preset", "sft", "sft_lora", "student_finetune",
@@ -504,3 +588,33 @@ def stage_table()->str:
     "The stage table as markdown."
     rows = [f"| `{s.name}` | {', '.join(s.inputs) or '–'} | {', '.join(s.fields)} | `{s.fn.__name__}` |" for s in STAGES.values()]
     return "\n".join(["| stage | inputs | key fields | function |", "|---|---|---|---|", *rows])
+
+# %% ../nbs/12b_stages.ipynb #3e3579e4
+_DRAFT_CAUSES = {  # reject reason -> (likely cause, knob)
+    "truncated": ("the teacher's replies were cut off at the token limit", "raise `question_max_new_tokens`"),
+    "invalid_target": ("the teacher's answers are not in the task's answer format",
+                       "use a stronger teacher, or a task whose answers it can write"),
+    "no_question_block": ("the teacher does not follow the question template", "use a stronger (instruction-tuned) teacher"),
+    "no_input": ("the teacher wrote answers without questions", "use a stronger teacher, or raise `question_max_new_tokens`")}
+
+def degenerate_hint(stage:str, summary:dict)->str:
+    "The likely cause of a stage that yielded nothing usable, and the config knob to turn, from the counts in its `summary`."
+    if stage == "gain" and not summary.get("tasks"): return ""  # nothing drafted: the note already says why (no alignment)
+    if stage in ("draft", "generate", "gain"):
+        rej = {k: v for t in (summary.get("tasks") or {}).values() for k, v in (t.get("rejects") or {}).items()}
+        top = max(rej, key=rej.get) if rej else None
+        if top in _DRAFT_CAUSES: cause, knob = _DRAFT_CAUSES[top]; return f"{cause} ({top}: {rej[top]}): {knob}"
+        if top: return f"most drafted questions were rejected as {top} ({rej[top]}): raise `n_questions` or change the teacher"
+        return "the teacher wrote no question block at all: use a stronger teacher"
+    if stage == "pairs":
+        rep = summary.get("report") or {}
+        q, r = rep.get("question") or {}, rep.get("rationale") or {}
+        if not (q.get("questions") or r.get("questions")):
+            return "there were no scored drafts (see the draft stage): more drafts need `n_questions` and a teacher that writes valid ones"
+        ties = q.get("tie", 0) + r.get("tie", 0)
+        if ties: return (f"every candidate pair tied on the student's score ({ties} ties): the preference set cannot tell the drafts "
+                         "apart; raise `prefset_k`, `n_strategies` or `student_max_new_tokens` (a student whose answers do not "
+                         "parse scores every draft 0)")
+        return "too few scored questions for a pair: raise `n_questions` (and `n_strategies` for rationale pairs), or lower `min_margin`"
+    if stage == "baselines": return "the teacher wrote no usable question for it (see the `draft` and `generate` warnings)"
+    return ""

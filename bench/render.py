@@ -25,6 +25,7 @@ COMMANDS = {"bench_scoring": "python bench/bench_scoring.py --quick",
                                    "--max-new-tokens 48 --naive-sample 48 --name bench_scoring_scale",
             "bench_decode": "python bench/bench_decode.py", "bench_reliability": "python bench/bench_reliability.py",
             "bench_generation": "python bench/bench_generation.py", "bench_pipeline": "python bench/bench_pipeline.py --run arte-demo",
+            "bench_demo": "python bench/bench_demo.py --before OLD_DEMO --after NEW_DEMO",
             "bench_quality": "python bench/bench_quality.py --run", "bench_gpu": "python bench/bench_gpu.py"}
 
 def load(name:str)->dict|None:
@@ -122,6 +123,26 @@ def pipeline()->str:
     return "\n\n".join([table(["stage", "round", "seconds", "share", "peak RSS MB"], rows),
                         "Command: `python bench/bench_pipeline.py --run arte-demo` on the folder of `arte demo --out arte-demo`."])
 
+def demo()->str:
+    "The demo before and after: seconds per stage side by side, peak memory, and what each run showed."
+    d = load("bench_demo")
+    if d is None: return _missing("bench_demo")
+    rows = [[r["stage"], r["round"] or "-", r["before_s"], r["after_s"], r["speedup"], r["after_cpu_s"], r["before_rss"], r["after_rss"]]
+            for r in d["rows"]]
+    t = d["total"]
+    rows.append(["**stages total**", "", t["before_s"], t["after_s"], _x(t["before_s"] / t["after_s"]) if t["after_s"] else None,
+                 t["after_cpu_s"], t["before_peak_stage_rss"], t["after_peak_stage_rss"]])
+    out = [d.get("note") or "", table(["stage", "round", "before s", "after s", "speed-up", "after CPU s", "before peak RSS MB",
+                                       "after peak RSS MB"], rows),
+           f"Whole command: before {t['before_wall']} s, peak RSS {t['before_rss'] or 'not recorded'} MB; after {t['after_wall']} s, "
+           f"peak RSS {t['after_rss'] or 'not recorded'} MB (`/usr/bin/time -v`)."]
+    for side in ("before", "after"):
+        s = d[f"{side}_shown"]
+        g = "; ".join(f"{r['task']} round {r['round']}: {r['gain']} {r['ci']} ({r['n_aligned']} vs {r['n_original']} drafts)"
+                      for r in s.get("alignment_gain") or []) or "not measured"
+        out.append(f"**{side}**: pairs {s['pairs']}, DPO steps {s['dpo_steps']}, reward margins {s['dpo_margins']}; alignment gain: {g}")
+    return "\n\n".join([*out, _command(d)])
+
 def quality()->str:
     "The round-1 accuracy table, pooled over seeds, with paired differences."
     d = load("bench_quality")
@@ -156,7 +177,7 @@ def gpu()->str:
 
 SECTIONS = {"bench_scoring": lambda: scoring("bench_scoring"), "bench_scoring_scale": lambda: scoring("bench_scoring_scale"),
             "bench_decode": decode, "bench_reliability": reliability, "bench_generation": generation,
-            "bench_pipeline": pipeline, "bench_quality": quality, "bench_gpu": gpu}
+            "bench_pipeline": pipeline, "bench_demo": demo, "bench_quality": quality, "bench_gpu": gpu}
 
 def section(name:str)->str:
     "The markdown of one result section (a key of `SECTIONS`)."
