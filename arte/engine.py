@@ -466,7 +466,7 @@ class Batch:
         self.rows += other.rows
 
 @patch
-def _start(self:PrefixEngine, kv, patt, plan:Plan, chunk:list, room:int=0)->Batch:
+def _start(self:PrefixEngine, kv, patt, plan:Plan, chunk:list, room:int=0, pick=None)->Batch:
     "A `Batch` of the plan rows `chunk`: their suffixes run (in groups of similar length), their first next tokens."
     rows = plan.rows
     groups = [[chunk[p] for p in g] for g in _length_groups([len(rows[i].suffix) for i in chunk])]
@@ -486,7 +486,8 @@ def _start(self:PrefixEngine, kv, patt, plan:Plan, chunk:list, room:int=0)->Batc
         att = torch.cat(([] if pa is None else [pa[r0:r1]]) + [satt.new_zeros(len(g), S - s), satt], 1)
         o = None if off is None else off[r0:r1]
         cache = _room_cache(bufs, Lp + S - s, slice(r0, r1), self.shared)
-        nxt.append(self._forward(ids, att, cache, 1, d[r0:r1], o)[:, -1].argmax(-1))
+        logits = self._forward(ids, att, cache, 1, d[r0:r1], o)[:, -1]
+        nxt.append(logits.argmax(-1) if pick is None else pick(logits, g))
         atts.append(att); r0 = r1
     return Batch(_room_cache(bufs, Lp + S, lmajor=self.shared), torch.cat(atts), torch.cat(nxt), d, off, order)
 
@@ -523,8 +524,26 @@ class _Outputs:
         return fin
 
 # %% ../nbs/01b_engine.ipynb #f9ae821f
+class _Sampler:
+    """Next tokens by temperature and nucleus sampling, each plan row drawing from its own generator (seeded once):
+    a row's sample does not depend on which rows decode beside it, nor on the batch size."""
+    def __init__(self, device, seeds, temperature:float, top_p:float=1.0):
+        self.device, self.seeds, self.t, self.p, self.gens = device, list(seeds), float(temperature), float(top_p), {}
+    def __call__(self, logits, rows:list):
+        probs = torch.softmax(logits.float() / self.t, -1)
+        if self.p < 1.0:  # keep the smallest set of top tokens whose mass reaches top_p
+            sp, si = probs.sort(-1, descending=True)
+            sp[(sp.cumsum(-1) - sp) >= self.p] = 0
+            probs = torch.zeros_like(probs).scatter_(-1, si, sp)
+        out = probs.argmax(-1)
+        for j, i in enumerate(rows):
+            if i is None: continue  # a finished row: its token is never read
+            if i not in self.gens: self.gens[i] = torch.Generator(device=self.device).manual_seed(int(self.seeds[i]) % 2**63)
+            out[j] = torch.multinomial(probs[j], 1, generator=self.gens[i])[0]
+        return out
+
 @patch
-def _decode(self:PrefixEngine, kv, patt, plan:Plan, todo:list, texts:list, max_new_tokens:int, stop:list):
+def _decode(self:PrefixEngine, kv, patt, plan:Plan, todo:list, texts:list, max_new_tokens:int, stop:list, pick=None):
     "Decode the plan rows `todo` into `texts`: up to `row_cap` rows at a time, refilled as rows finish."
     rows, pending, b = plan.rows, list(todo), None
     o = _Outputs(self, plan, texts, max_new_tokens, stop)
@@ -536,7 +555,7 @@ def _decode(self:PrefixEngine, kv, patt, plan:Plan, todo:list, texts:list, max_n
         if b is not None and live < len(b.rows): b = _compact(b); self.stats["compactions"] += 1
         if pending and (not live or cap - live >= max(1, cap // 4)):  # refill in bulk: a merge copies the cache
             n = cap - live
-            new, pending = self._start(kv, patt, plan, pending[:n], max_new_tokens), pending[n:]
+            new, pending = self._start(kv, patt, plan, pending[:n], max_new_tokens, pick), pending[n:]
             for i in new.rows: o.out[i] = []
             if b is None: b = new
             else: b.extend(new, max_new_tokens)
@@ -545,15 +564,21 @@ def _decode(self:PrefixEngine, kv, patt, plan:Plan, todo:list, texts:list, max_n
         if all(i is None for i in b.rows): b = None; continue
         b.att = torch.cat([b.att, b.att.new_ones((len(b.rows), 1))], 1)  # one more column: the token just taken
         self.stats["max_kv_len"] = max(self.stats["max_kv_len"], b.att.shape[1])
-        b.nxt = self._forward(b.nxt[:, None], b.att, b.cache, 1, b.group, b.offset)[:, -1].argmax(-1)
+        logits = self._forward(b.nxt[:, None], b.att, b.cache, 1, b.group, b.offset)[:, -1]
+        b.nxt = logits.argmax(-1) if pick is None else pick(logits, b.rows)
 
 # %% ../nbs/01b_engine.ipynb #dbb71101
 @patch
-def generate(self:PrefixEngine, plan:Plan, max_new_tokens:int=128, stop:Sequence[str]|None=None)->list[str]:
-    "Greedy completion of each row of `plan` (its group's prefix + its suffix), cut at `stop`."
+def generate(self:PrefixEngine, plan:Plan, max_new_tokens:int=128, stop:Sequence[str]|None=None,
+             temperature:float=0.0, # 0: greedy; else sampled, each row from its own seeded generator
+             top_p:float=1.0, # Nucleus sampling
+             seeds:Sequence[int]|None=None, # One sampling seed per plan row (sampled rows); default the row's index
+            )->list[str]:
+    "Completion of each row of `plan` (its group's prefix + its suffix), greedy or sampled, cut at `stop`."
     stop = [s for s in (stop or []) if s]
     texts, rows = [None] * len(plan.rows), plan.rows
     if max_new_tokens < 1 or not rows: return [""] * len(rows)
+    pick = _Sampler(self.device, seeds if seeds is not None else range(len(rows)), temperature, top_p) if temperature > 0 else None
     with torch.inference_mode():
         kv, patt = self.prefixes(plan.prefixes)
         # rows by group (shared prefixes: a batch holds few prefixes), else by decreasing prompt length
@@ -562,7 +587,7 @@ def generate(self:PrefixEngine, plan:Plan, max_new_tokens:int=128, stop:Sequence
         with self._shared(kv, patt):
             while True:  # on a CUDA out-of-memory error, halve the batch and go on with the rest
                 todo = sorted((i for i in range(len(rows)) if texts[i] is None), key=key)
-                try: self._decode(kv, patt, plan, todo, texts, max_new_tokens, stop); break
+                try: self._decode(kv, patt, plan, todo, texts, max_new_tokens, stop, pick); break
                 except _OOM:
                     if self.batch_size == 1: raise
                     torch.cuda.empty_cache(); self.batch_size = max(1, self.batch_size // 2)

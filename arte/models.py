@@ -347,12 +347,16 @@ def generate(self:HFLM, prompts:Sequence, # Strings, or lists of chat messages
     prompts = list(prompts)
     if not prompts: return []
     ids, greedy = self.encode(prompts), not temperature or temperature <= 0
-    plan = shared_plan(self.model, ids) if greedy and self.reuse_prefix else None
+    reps = 1 if greedy else n  # sampled: each of the n completions is a row of its own (same prompt, shared prefix)
+    plan = shared_plan(self.model, [x for x in ids for _ in range(reps)]) if self.reuse_prefix else None
     if plan is not None:  # the engine: prompts share enough of a prefix
         t0 = time.time()
-        texts = self._run_engine(lambda eng: eng.generate(plan, max_new_tokens, stop))
-        self.stats["gen_rows"] += len(ids); self.stats["gen_seconds"] += time.time() - t0
-        return [[t] * n for t in texts]
+        base = seed if seed is not None else int.from_bytes(os.urandom(8), "little")  # no seed: a fresh draw
+        seeds = None if greedy else [rng(base, "generate", i, j).randrange(2**62) for i in range(len(ids)) for j in range(n)]
+        texts = self._run_engine(lambda eng: eng.generate(plan, max_new_tokens, stop, temperature=0.0 if greedy else temperature,
+                                                          top_p=top_p, seeds=seeds))
+        self.stats["gen_rows"] += len(plan.rows); self.stats["gen_seconds"] += time.time() - t0
+        return [[t] * n for t in texts] if greedy else [texts[i * n:(i + 1) * n] for i in range(len(ids))]
     rows = [(i, j) for i in range(len(ids)) for j in range(1 if greedy else n)]
     order = sorted(range(len(rows)), key=lambda r: -len(ids[rows[r][0]]))
     eos, pad = self.eos_ids, self.tok.pad_token_id
