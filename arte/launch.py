@@ -153,7 +153,8 @@ _LAUNCHER_ERRORS = ("CalledProcessError", "ChildFailedError")  # how accelerate 
 def _tail(path, n:int=12)->str:
     "The last `n` lines of a launch log, after the error a launched process raised (the launchers' own come last)."
     lines = Path(path).read_text(errors="replace").splitlines() if Path(path).exists() else []
-    err = [l for l in lines if re.match(r"^[\w.]*(Error|Exception|Interrupt)\b.*:", l) and not any(x in l for x in _LAUNCHER_ERRORS)]
+    err = [l for l in lines if re.match(r"^(\[rank\d+\]:\s*)?[\w.]*(Error|Exception|Interrupt)\b.*:", l)
+           and not any(x in l for x in _LAUNCHER_ERRORS)]
     return (f"error: {err[-1]}\n" if err else "") + "\n".join(lines[-n:])
 
 def _env()->dict:
