@@ -6,9 +6,9 @@ Docs: https://arte-dev.github.io/arte/config.html.md"""
 
 # %% auto #0
 __all__ = ['PRESETS', 'REQUIRED', 'RENAMED', 'TASK_LISTS', 'IRT_MIN_RESPONDENTS', 'PAPER_PROMPTS', 'PROMPT_SLOTS',
-           'ARTEFACT_KINDS', 'MIN_IRT_RESPONDENTS', 'DEMO', 'ARTEConfig', 'respondent_count', 'irt_warning',
-           'prompt_templates', 'use_prompts', 'n_respondents', 'check_config', 'load_config', 'config_dict',
-           'dump_toml', 'demo_config']
+           'ARTEFACT_KINDS', 'MIN_IRT_RESPONDENTS', 'LAUNCHERS', 'DEMO', 'ARTEConfig', 'respondent_count',
+           'irt_warning', 'prompt_templates', 'use_prompts', 'n_respondents', 'check_config', 'load_config',
+           'config_dict', 'dump_toml', 'demo_config']
 
 # %% ../nbs/12a_config.ipynb #6b688b8d
 import json, re, warnings, difflib, contextlib
@@ -68,6 +68,9 @@ class ARTEConfig:
     sft_lora:dict = field(default_factory=dict) # `LoraConfig` overrides for the student
     dtype:str|None = None # model dtype ("float32", "bfloat16", ...) for every stage, training included; None picks per device
     device:str|None = None # "cpu", "cuda", ... for every stage, training included; None picks the best available
+    launcher:str|None = None # None: DPO and SFT train in this process; "accelerate": align and distill run under `accelerate launch`
+    accelerate_config:str|None = None # With launcher "accelerate": an accelerate config file (YAML), passed as --config_file
+    launch_args:list = field(default_factory=list) # With launcher "accelerate": more `accelerate launch` arguments
     # one GPU (see "Memory on one GPU" below)
     quantization:str|None = None # "4bit" or "8bit": quantized loading and QLoRA training (CUDA only); None: 16/32-bit
     teacher_finetune:str|None = None # "full" or "lora" for the teacher's DPO; None: the train_preset's choice
@@ -193,7 +196,8 @@ def _trainer_errors(d:dict)->list[str]:
 # %% ../nbs/12a_config.ipynb #b6888392
 # fields that default to None: a value of their type
 _OPTIONAL = {"score_batch_size": 0, "dtype": "", "device": "", "out": "", "quantization": "", "teacher_finetune": "",
-             "student_finetune": "", "vllm_python": "", "teacher_server": None, "student_server": None}
+             "student_finetune": "", "vllm_python": "", "teacher_server": None, "student_server": None,
+             "launcher": "", "accelerate_config": ""}
 _FREE_TYPE = {"prompts"}  # fields whose value is checked by `_value_errors` alone
 
 def _type_ok(v, default):
@@ -397,6 +401,43 @@ def _server_errors(c:ARTEConfig)->list[str]:
     if not all(isinstance(a, str) for a in c.vllm_args): errs.append(f"'vllm_args' must be a list of strings, got {c.vllm_args!r}")
     return errs
 
+# %% ../nbs/12a_config.ipynb #92bfae87
+LAUNCHERS = ("accelerate",) # Values of `launcher` (None: train in this process)
+
+def _launch_errors(c:ARTEConfig)->list[str]:
+    "The launcher keys: a known launcher, accelerate installed, a readable accelerate config, and nothing it cannot run."
+    import importlib.util, os
+    if c.launcher is None:
+        extra = [k for k in ("accelerate_config", "launch_args") if getattr(c, k)]
+        if not extra: return []
+        return [f"{' and '.join(map(repr, extra))} set, but 'launcher' is not: add launcher = \"accelerate\" (or remove them)"]
+    if c.launcher not in LAUNCHERS:
+        return [f"'launcher' must be \"accelerate\" or left out (training in this process), not {c.launcher!r}"]
+    errs = []
+    if importlib.util.find_spec("accelerate") is None:
+        errs.append("launcher = \"accelerate\" needs the accelerate package, which is not installed: pip install accelerate")
+    f = c.accelerate_config
+    if f is not None and not Path(f).expanduser().is_file():
+        errs.append(f"'accelerate_config': accelerate config file {f!r} does not exist")
+    elif f is not None:
+        import yaml
+        try: ok = isinstance(yaml.safe_load(Path(f).expanduser().read_text()), dict)
+        except (yaml.YAMLError, UnicodeDecodeError): ok = False
+        if not ok: errs.append(f"'accelerate_config': {f!r} is not an accelerate config (a YAML table, as `accelerate config` writes)")
+    if not all(isinstance(a, str) for a in c.launch_args): errs.append(f"'launch_args' must be a list of strings, got {c.launch_args!r}")
+    elif "--config_file" in c.launch_args: errs.append("'launch_args' has --config_file: give the file as 'accelerate_config'")
+    if c.quantization:
+        errs.append(f"'quantization' = {c.quantization!r} with launcher = \"accelerate\": quantized (QLoRA) training under accelerate "
+                    "launch is not supported; leave 'launcher' out (train in this process) or leave 'quantization' out")
+    if os.environ.get("ARTE_USE_UNSLOTH", "").strip().lower() in ("1", "true", "yes", "on"):
+        errs.append("ARTE_USE_UNSLOTH asks for Unsloth, which launched training does not use (it trains through TRL and PEFT): "
+                    "unset ARTE_USE_UNSLOTH, or leave 'launcher' out to train in this process")
+    return errs
+
+def _rebase_launch(d:dict, base:Path)->dict:
+    "`accelerate_config` found relative to the config file's folder, when it is not found from the working folder."
+    return {**d, "accelerate_config": _rebase(d["accelerate_config"], base)} if isinstance(d.get("accelerate_config"), str) else d
+
 # %% ../nbs/12a_config.ipynb #a64b6132
 def check_config(d:dict, # The raw config: a table of keys (as read from TOML or YAML)
                  src="config", # Named in the error message (the file)
@@ -406,7 +447,7 @@ def check_config(d:dict, # The raw config: a table of keys (as read from TOML or
     errs = []
     d = _task_tables(_renamed(d, errs), errs)
     c = _merge(d, errs)
-    errs += _value_errors(c, d) + _server_errors(c) + _trainer_errors(d) + _gpu_errors(c)
+    errs += _value_errors(c, d) + _server_errors(c) + _trainer_errors(d) + _gpu_errors(c) + _launch_errors(c)
     if errs: raise ArteError(("; ".join(errs) if len(errs) == 1 else f"{len(errs)} problems: " + "; ".join(errs)), file=src)
     return c
 
@@ -456,7 +497,8 @@ def load_config(path, **overrides)->ARTEConfig:
     path = Path(path)
     if not path.exists(): raise ArteError("config file not found", file=path)
     base = path.parent.resolve()
-    return check_config(_rebase_artefacts(_prompt_files(_rebase_tasks({**_read_table(path), **overrides}, base), base), base), src=path)
+    d = _rebase_artefacts(_prompt_files(_rebase_tasks({**_read_table(path), **overrides}, base), base), base)
+    return check_config(_rebase_launch(d, base), src=path)
 
 def _prompt_files(d:dict, base:Path)->dict:
     "`d` with each prompt template given as a .txt file read into its text (relative to the config's folder)."

@@ -234,10 +234,17 @@ def _head_section(out, cfg_txt, stages, metrics)->list[str]:
     return L
 
 def _stages_section(stages, metrics)->list[str]:
-    "Time and memory per stage, then drafting counts and rejects."
+    "Time, memory and engine per stage, then drafting counts and rejects."
+    eng = {(rnd, name): st.get("summary", {}).get("engine") for rnd, name, st in stages}  # runs before `engine` was in metrics.json
     rows = [{"stage": r["name"], "round": r["round"] or "", "seconds": r["seconds"], "peak RSS (MB)": r["peak_rss_mb"],
-             "skipped": "yes" if r["skipped"] else ""} for r in metrics["stages"]]
+             "skipped": "yes" if r["skipped"] else "", "engine": r.get("engine") or eng.get((r["round"], r["name"])) or ""}
+            for r in metrics["stages"]]
+    if not any(r["engine"] for r in rows): rows = [{k: v for k, v in r.items() if k != "engine"} for r in rows]
     L = ["## Stages\n", md_table(rows)]
+    if any(r.get("engine") for r in rows):
+        L.append("The engine is what served each stage: for the generating stages each model it used, in process (on which "
+                 "device) or on which server (and the adapter asked for); for `align` and `distill`, training in process or "
+                 "under `accelerate launch` (with its number of processes and config).\n")
     vram = [(rnd, name, st.get("peak_vram_mb")) for rnd, name, st in stages if st.get("peak_vram_mb")]
     if vram: L += ["Peak VRAM (MB): " + ", ".join(f"{n}{f' r{r}' if r else ''} {v}" for r, n, v in vram) + "\n"]
     drafts = [(rnd, st["summary"]) for rnd, name, st in stages

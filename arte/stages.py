@@ -254,21 +254,43 @@ def _steps(log_history:list)->int: return max([h.get("step", 0) for h in log_his
 def align_stage(ctx:RunContext, d:Path, round_no:int, pairs:dict, teacher:Teacher)->dict:
     "DPO on the round's teacher: a new LoRA adapter (earlier ones merged: the reference is the previous policy), or every weight."
     pairs_ds = load_ds(Path(pairs["dir"])/"pairs")
-    if not len(pairs_ds): return {"aligned": False, "note": f"align (round {round_no}): skipped, no preference pairs"}
+    if not len(pairs_ds):
+        return {"aligned": False, "note": f"align (round {round_no}): skipped, no preference pairs", "engine": "none (nothing trained)"}
     from arte.align import align_teacher
     from arte.train import dpo_config
     from arte.train import training_plan
     cfg = ctx.cfg; ctx.models.drop()
     preset, pc = training_plan(cfg.train_preset, cfg.teacher_finetune, cfg.lora); full = pc is False
-    args = dpo_config(preset, d/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.dpo)
-    res = align_teacher(**ctx.models.train_input(*teacher.model), pairs_ds=pairs_ds, out_dir=d/("model" if full else "adapter"),
-                        args=args, peft_config=pc, preset=preset, seed=cfg.seed, quiet=ctx.quiet, dtype=cfg.dtype,
-                        device=cfg.device, quantization=cfg.quantization)
-    save_json(d/"log_history.json", res.log_history)
-    out = {"aligned": True, "full": full, "pairs": len(pairs_ds), "steps": _steps(res.log_history),
-           **{k: round_(v, 4) for k, v in res.metrics.items() if isinstance(v, float)}}
+    if cfg.launcher:  # under `accelerate launch`: the same training, in the processes it starts
+        res, engine = _launched(ctx, "align", d, round_no, teacher.model,
+                                [dict(name="align", data=Path(pairs["dir"])/"pairs", out_dir=d/("model" if full else "adapter"))],
+                                train_preset=cfg.train_preset, finetune=cfg.teacher_finetune, lora=cfg.lora, trainer=cfg.dpo)
+        hist, metrics = res["runs"]["align"]["log_history"], res["runs"]["align"]["metrics"]
+    else:
+        args = dpo_config(preset, d/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.dpo)
+        res = align_teacher(**ctx.models.train_input(*teacher.model), pairs_ds=pairs_ds, out_dir=d/("model" if full else "adapter"),
+                            args=args, peft_config=pc, preset=preset, seed=cfg.seed, quiet=ctx.quiet, dtype=cfg.dtype,
+                            device=cfg.device, quantization=cfg.quantization)
+        hist, metrics, engine = res.log_history, res.metrics, _in_process(res.model)
+    save_json(d/"log_history.json", hist)
+    out = {"aligned": True, "full": full, "pairs": len(pairs_ds), "steps": _steps(hist),
+           **{k: round_(v, 4) for k, v in metrics.items() if isinstance(v, float)}, "engine": engine}
     del res; ctx.models.drop(); shutil.rmtree(d/"trainer", ignore_errors=True)
     return out
+
+# %% ../nbs/12b_stages.ipynb #a8ec3071
+def _in_process(model)->str: return f"in-process ({next(model.parameters()).device.type})"
+
+def _launched(ctx:RunContext, kind:str, d:Path, round_no:int, model:tuple, runs:list, **plan)->tuple:
+    "`(result, engine)`: `runs` trained under `accelerate launch` (`arte.launch`), from the stage folder `d`."
+    from arte.launch import training_job, launch, launch_engine
+    cfg = ctx.cfg
+    job = training_job(kind, **ctx.models.launch_input(*model, folder=d/"launch"), trainer_dir=(d/"trainer").resolve(),
+                       runs=[{k: str(Path(v).resolve()) if k != "name" else v for k, v in r.items()} for r in runs],
+                       seed=cfg.seed, dtype=cfg.dtype, device=cfg.device, quiet=ctx.quiet, **plan)
+    res = launch(job, d/"launch", cfg.accelerate_config, cfg.launch_args, where=f"{kind} (round {round_no})", echo=not ctx.quiet)
+    ctx.log(f"{kind} (round {round_no}): trained by {launch_engine(res, cfg.accelerate_config)}; its log: {d/'launch'/'launch.log'}")
+    return res, launch_engine(res, cfg.accelerate_config)
 
 # %% ../nbs/12b_stages.ipynb #febcbfab
 def _side(ds, task:str)->tuple:
@@ -383,18 +405,36 @@ def distill_stage(ctx:RunContext, d:Path, round_no:int, sets:dict)->dict:
     cfg, trained = ctx.cfg, {}
     preset, pc = training_plan(cfg.train_preset, cfg.student_finetune, cfg.sft_lora)
     ctx.models.drop()
-    for m, n in sets["summary"]["sets"].items():
-        if not n: continue
+    todo, engine = {m: n for m, n in sets["summary"]["sets"].items() if n}, "none (nothing trained)"
+    if cfg.launcher and todo: return _distill_launched(ctx, d, round_no, sets, todo)
+    for m, n in todo.items():
         args = sft_config(preset, d/"trainer", cfg.device, cfg.dtype, seed=cfg.seed, **cfg.sft)
         res = distill_student(**ctx.models.train_input(cfg.student), examples_ds=load_ds(Path(sets["dir"])/m), out_dir=d/m,
                               args=args, peft_config=copy.deepcopy(pc), preset=preset, tasks=ctx.tmap, seed=cfg.seed,
                               quiet=ctx.quiet, dtype=cfg.dtype, device=cfg.device, quantization=cfg.quantization)
+        engine = _in_process(res.model)
         save_json(d/m/"log_history.json", res.log_history)
         trained[m] = {"examples": n, "steps": _steps(res.log_history),
                       "train_loss": round_(res.metrics.get("train_loss", float("nan")), 4)}
         del res; ctx.models.drop()
     shutil.rmtree(d/"trainer", ignore_errors=True)
-    return {"students": trained}
+    return {"students": trained, "engine": engine}
+
+def _distill_launched(ctx:RunContext, d:Path, round_no:int, sets:dict, todo:dict)->dict:
+    "`distill_stage` under `accelerate launch`: every training set's SFT in one launch; the student's rows are built here."
+    from arte.distill import sft_rows
+    cfg, runs, trained = ctx.cfg, [], {}
+    for m in todo:  # prompt/completion rows, made with this run's prompt templates
+        save_ds(sft_rows(load_ds(Path(sets["dir"])/m), ctx.tmap), d/"launch"/"data"/m)
+        runs.append(dict(name=m, data=d/"launch"/"data"/m, out_dir=d/m))
+    res, engine = _launched(ctx, "distill", d, round_no, (cfg.student, (), None), runs, train_preset=cfg.train_preset,
+                            finetune=cfg.student_finetune, lora=cfg.sft_lora, trainer=cfg.sft)
+    for m, n in todo.items():
+        r = res["runs"][m]; save_json(d/m/"log_history.json", r["log_history"])
+        trained[m] = {"examples": n, "steps": _steps(r["log_history"]),
+                      "train_loss": round_(r["metrics"].get("train_loss", float("nan")), 4)}
+    shutil.rmtree(d/"trainer", ignore_errors=True)
+    return {"students": trained, "engine": engine}
 
 # %% ../nbs/12b_stages.ipynb #41d7ee62
 def _student(source:str, folder:Path)->tuple:
