@@ -123,8 +123,7 @@ def draft_questions(teacher:LM, # The teacher model
                     k:int=5, # Questions asked for per call
                     seed:int=0, # Run seed; each batch's sampling seed derives from it
                     temperature:float=1.0, top_p:float=1.0, max_new_tokens:int=768,
-                    batch_size:int=16, # Calls (prompts) per `generate` call, at most
-                    first_yield:float=0.5, # The kept fraction of asked questions assumed before any call has shown it
+                    batch_size:int=8, # Calls (prompts) per `generate` call
                     max_calls:int|None=None, # Upper bound on calls; default 4*ceil(m/k)+4
                     seeds:list|None=None, # Examples shown in the prompt; default `task.seeds`
                     n_shown:int=3, # Examples shown per prompt
@@ -145,14 +144,12 @@ def draft_questions(teacher:LM, # The teacher model
     sh = None
     if out_dir is not None:
         sh = Shards(Path(out_dir)/"questions", stable_hash("questions", task.name, task.description, seeds, task.seeds,
-            stable_hash(ix.exact), m, k, seed, kw, batch_size, first_yield, max_calls, n_shown, rotate_seeds, near_dup, teacher.name, key)
+            stable_hash(ix.exact), m, k, seed, kw, batch_size, max_calls, n_shown, rotate_seeds, near_dup, teacher.name, key)
             + ("-prefill" if prefill else ""))
     acc, rejects, calls, b_i, blocks, t0 = [], Counter(), 0, 0, 0, time.time()
     bar = tqdm(total=m, desc=f"questions {task.name}", disable=not _show(progress), leave=False)
     while len(acc) < m and calls < max_calls:
-        # as many calls as should finish the job at the yield seen so far (x1.5 once measured): one more round of
-        # generation costs about as much as a full batch, since decoding is memory-bound, while a few extra rows are cheap
-        yld = len(acc) / (calls * k) / 1.5 if calls else first_yield
+        yld = len(acc) / (calls * k) if calls else 1.0
         b = min(batch_size, max_calls - calls, max(1, math.ceil((m - len(acc)) / (k * max(yld, 0.1)))))
         if sh is not None and b_i in sh and len(rows := sh.read(b_i)) == b: pass
         else:
@@ -194,7 +191,7 @@ DRAFT_FEATURES = Features({"task": Value("string"), "qid": Value("string"), "que
 def draft_rationales(teacher:LM, task, questions:Sequence[dict], # `{input, target}` (and optionally `qid`)
                      strategies:Sequence[str]|None=None, # Default `strategy_names(task)`
                      seed:int=0, temperature:float=0.0, top_p:float=1.0, max_new_tokens:int=512,
-                     batch_size:int=64, # Prompts per `generate` call (and per resumable shard)
+                     batch_size:int=16, # Prompts per `generate` call
                      round_no:int=1, # ARTE round, recorded per row (column `round`)
                      qid_prefix:str="q",
                      out_dir=None, # Folder for resumable shards (`rationales/`)
@@ -247,7 +244,7 @@ def draft(teacher:LM, task, m:int=250, # Questions to draft
           round_no:int=1, # ARTE round, recorded per row (column `round`)
           question_temperature:float=1.0, rationale_temperature:float=0.0, top_p:float=1.0,
           question_max_new_tokens:int=768, rationale_max_new_tokens:int=512,
-          question_batch_size:int=16, rationale_batch_size:int=64,
+          question_batch_size:int=8, rationale_batch_size:int=16,
           max_calls:int|None=None, # Default 4*ceil(m/k)+4
           require_agree:bool=False, # Drop rationales whose answer differs from the drafted target
           qid_prefix:str="q",

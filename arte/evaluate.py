@@ -139,11 +139,8 @@ def evaluate(lm:LM, # The student (an `LM`; e.g. `load_model(src, adapter=...)`)
     items, cot, rows = eval_items(task, n, seed, subsample), list(task.cot), []
     for k in shots:
         if k > len(cot): raise ArteError(f"{k}-shot needs {k} exemplars but task {task.name!r} has {len(cot)}", field="cot")
-    # every shot count in one call: decoding is memory-bound, so one batch of 2 x n rows costs about what n rows cost
-    prompts = [student_prompt(task, ex["input"], demos=cot[:k]) for k in shots for _, ex in items]
-    every = _greedy(lm, prompts, max_new_tokens, batch_size, seed)
-    for s, k in enumerate(shots):
-        outs = every[s * len(items):(s + 1) * len(items)]
+        prompts = [student_prompt(task, ex["input"], demos=cot[:k]) for _, ex in items]
+        outs = _greedy(lm, prompts, max_new_tokens, batch_size, seed)
         its = []
         for (i, ex), o in zip(items, outs, strict=True):
             text = close_answer(o[0])

@@ -219,7 +219,7 @@ def response_matrix(lms, # An `LM`, a list of them, or a dict name -> LM
                     rotations:int=1, # Exemplar rotations per k > 0: more respondents, still greedy
                     decodes:Sequence=((0.0, None),), # (temperature, seed) decodes per respondent
                     max_new_tokens:int=256, # Per answer
-                    batch_size:int|None=None, # Prompts per `generate` call (None: all of one model's prompts at once)
+                    batch_size:int|None=None, # Prompts per `generate` call (None: the whole pool)
                     prompt_fn:Callable|None=None, # `f(task, question, demos)->prompt`; default `student_prompt`
                     keep_outputs:bool=True, # Keep the raw completions in `.outputs`
                    )->ResponseMatrix:
@@ -229,23 +229,16 @@ def response_matrix(lms, # An `LM`, a list of them, or a dict name -> LM
     prompt_fn = prompt_fn or student_prompt
     specs = respondent_specs(lms, shots, n_exemplars=len(demos), rotations=rotations, decodes=decodes)
     X = np.zeros((len(pool), len(specs)), np.int8); outs = [[None] * len(specs) for _ in pool]  # items × respondents
-    prompts = [[prompt_fn(task, ex["input"], [demos[(s["rotation"] + i) % len(demos)] for i in range(s["shots"])]) for ex in pool]
-               for s in specs]
-    # one `generate` call per (model, decode) answers every respondent it plays: greedy decoding is memory-bound, so
-    # 2 x 16 rows in one batch cost about what 16 rows cost, and rows that share a prompt prefix share its forward pass
-    groups = {}
-    for j, s in enumerate(specs): groups.setdefault((id(s["lm"]), s["temperature"], s["seed"]), []).append(j)
-    answers = {}
-    for js in groups.values():
-        s, flat = specs[js[0]], [p for j in js for p in prompts[j]]
-        bs, texts = batch_size or len(flat), []
-        for i in range(0, len(flat), bs):
-            res = s["lm"].generate(flat[i:i+bs], n=1, temperature=s["temperature"], max_new_tokens=max_new_tokens,
+    bs = batch_size or len(pool)
+    for j, s in enumerate(specs):
+        d = [demos[(s["rotation"] + i) % len(demos)] for i in range(s["shots"])]
+        prompts = [prompt_fn(task, ex["input"], d) for ex in pool]
+        texts = []
+        for i in range(0, len(prompts), bs):
+            res = s["lm"].generate(prompts[i:i+bs], n=1, temperature=s["temperature"], max_new_tokens=max_new_tokens,
                                    stop=STUDENT_STOP, seed=s["seed"])
             texts += [close_answer(r[0]) for r in res]
-        answers.update({j: texts[k * len(pool):(k + 1) * len(pool)] for k, j in enumerate(js)})
-    for j, s in enumerate(specs):
-        for i, (ex, t) in enumerate(zip(pool, answers[j], strict=True)):
+        for i, (ex, t) in enumerate(zip(pool, texts, strict=True)):
             pred = task.parse_answer(t, ex["input"])
             X[i, j] = int(pred is not None and task.is_correct(pred, ex["target"]))
             outs[i][j] = t
