@@ -46,6 +46,16 @@ def logp_margins(model, tok, pairs)->list[float]:
     finally: model.train(was)
     return out
 
+# %% ../nbs/09_align.ipynb #d3c0d25c
+def _check_kept(n:int, kept:int, max_length:int|None):
+    "Warn when DPO dropped pairs for length; an error when it dropped them all."
+    if kept == n: return
+    msg = (f"{n - kept} of {n} preference pairs have a prompt of max_length ({max_length}) tokens or more, and DPO drops "
+           "them (with nothing left of their completions there is nothing to learn): raise `max_length` "
+           "(config: `[dpo] max_length`)")
+    if not kept: raise ArteError(msg, field="max_length")
+    warnings.warn(msg)
+
 # %% ../nbs/09_align.ipynb #0cdf885f
 def align_teacher(model_or_path, # A model object, an HFLM, or a source for `arte.models.load_model`
                   tok=None, # The tokenizer (needed with a model object)
@@ -77,4 +87,5 @@ def align_teacher(model_or_path, # A model object, an HFLM, or a source for `art
         model, tok, pc = trainable_model(model_or_path, tok, peft_config, unsloth, args.max_length or 1024, seed,
                                          dtype, device, **load_kw)
         trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=ds, processing_class=tok, peft_config=pc)
+        _check_kept(len(ds), len(trainer.train_dataset), args.max_length)
         return train_and_save(trainer, tok, out_dir, quiet, unsloth, plot_dpo)
