@@ -65,6 +65,10 @@ class Watch:
     def loop(self):
         k = 0
         while not self.stop:
+            try: self.sample(k)
+            except Exception as e: print(f"watch: {type(e).__name__}: {e}", flush=True)
+            k += 1; time.sleep(0.5)
+    def sample(self, k):
             try:
                 root = psutil.Process(self.pid); kids = root.children(recursive=True)
                 self.arte_peak = max(self.arte_peak, root.memory_info().rss / 2**20)
@@ -76,7 +80,6 @@ class Watch:
                 self.server_peak = max(self.server_peak, rss)
             except psutil.Error: pass
             if k % 4 == 0: self.poll()
-            k += 1; time.sleep(0.5)
     def poll(self):
         if self.url is None:
             try: m = re.search(r"generation on (http://\S+/v1)", (self.out/"run.log").read_text(errors="replace"))
@@ -126,7 +129,8 @@ def stages(out:Path)->list:
                          cpu_seconds=d.get("cpu_seconds"), peak_rss_mb=d.get("peak_rss_mb", s.get("peak_rss_mb")), skipped=s.get("skipped")))
     return rows
 
-res = dict(machine=machine(), command=command(), config=dict(demo=dict(DEMO, **({"preset": a.preset} if a.preset else {})), vllm_args=VLLM_ARGS, threads=threads, runs=a.runs), runs={})
+cmd = command().replace(a.python or "$ARTE_VLLM_PYTHON", "$ARTE_VLLM_PYTHON").replace(a.work, "DIR")  # no machine paths in the results
+res = dict(machine=machine(), command=cmd, config=dict(demo=dict(DEMO, **({"preset": a.preset} if a.preset else {})), vllm_args=VLLM_ARGS, threads=threads, runs=a.runs), runs={})
 for kind in a.runs.split(","):
     m = run(kind); out = work/kind
     r = dict(measure=m)
@@ -154,6 +158,9 @@ cmp_rows = [dict(method=k[0], task=k[1], shots=k[2], round=k[3], local=(el.get(k
 res["eval_side_by_side"] = cmp_rows
 agree = bool(cmp_rows) and all(r["local"] is not None and r["vllm"] is not None and abs(r["local"] - r["vllm"]) < 1e-9 for r in cmp_rows)
 res["metrics_agree"] = agree
+want = {"vanilla", "original_teacher", "arte"}
+res["server_run_ok"] = bool(V) and V.get("measure", {}).get("rc") == 0 and want <= set(V.get("methods", [])) and \
+    any(n.startswith("round-1-align-") for n in V.get("adapters_loaded", []))
 
 def cell(v, nd=1): return "—" if v is None else (f"{v:.{nd}f}" if isinstance(v, float) else str(v))
 lm, vm = L.get("measure", {}), V.get("measure", {})
@@ -164,7 +171,7 @@ md = ["# The demo in process and on a vLLM server that arte starts", "",
       "stops it). One run after the other on the same machine.", "",
       f"Conditions: {res['machine']['cores']}-core CPU shared with other jobs; OMP_NUM_THREADS={threads} for arte and for vLLM; "
       f"load average (1, 5, 15 min) local run: {lm.get('loadavg_start')} → {lm.get('loadavg_end')}; vllm run: "
-      f"{vm.get('loadavg_start')} → {vm.get('loadavg_end')}.", "", f"Command: `{command()}`", "",
+      f"{vm.get('loadavg_start')} → {vm.get('loadavg_end')}.", "", f"Command: `{cmd}`", "",
       "| | local | vllm |", "|---|---|---|",
       f"| exit status | {cell(lm.get('rc'))} | {cell(vm.get('rc'))} |",
       f"| wall s | {cell(lm.get('wall_s'))} | {cell(vm.get('wall_s'))} |",
@@ -183,6 +190,8 @@ md += ["", "Accuracy per method (metrics.json `eval` rows):", "", "| method | ta
 md += [f"| {r['method']}{' r' + str(r['round']) if r['round'] and r['method'] == 'arte' else ''} | {r['task']} | {r['shots']} | {r['n']} | "
        f"{cell(r['local'], 3)} | {cell(r['vllm'], 3)} |" for r in cmp_rows]
 md += ["", f"Metrics agree (every row identical): **{'yes' if agree else 'no'}**."]
+if V: md += ["", f"Server run completed (exit 0), evaluated {', '.join(sorted(want))} and loaded the round-1 DPO adapter into vLLM: "
+             f"**{'yes' if res['server_run_ok'] else 'no'}**."]
 if V:
     rq = V.get("requests_log", {})
     md += ["", f"Server run: `/v1/models` listed while live: {', '.join(f'`{i}`' for i in vm.get('models_listed', [])) or '—'}; "

