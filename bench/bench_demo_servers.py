@@ -26,6 +26,7 @@ p.add_argument("--python", default=os.environ.get("ARTE_VLLM_PYTHON"), help="vLL
 p.add_argument("--runs", default="vllm,local", help="which runs, in this order (comma-separated: vllm, local)")
 p.add_argument("--fresh", action="store_true", help="delete and redo a run whose folder exists")
 p.add_argument("--preset", default=None, help="override the demo's preset (e.g. tiny, to try the script quickly)")
+p.add_argument("--note", default="", help="a paragraph for the results (what the runs showed)")
 p.add_argument("--name", default="bench_demo_servers", help="results file name under bench/results/")
 a = p.parse_args()
 if "vllm" in a.runs and (not a.python or not Path(a.python).exists()):
@@ -98,8 +99,8 @@ class Watch:
 
 def run(kind)->dict:
     out = work/kind
-    if (out/"metrics.json").exists() and not a.fresh:
-        print(f"{kind}: {out} has finished already; reading it", flush=True)
+    if ((out/"metrics.json").exists() or (work/f"{kind}.measure.json").exists()) and not a.fresh:  # finished, or failed: measured
+        print(f"{kind}: {out} was run already; reading it (--fresh runs it again)", flush=True)
         return json.loads((work/f"{kind}.measure.json").read_text()) if (work/f"{kind}.measure.json").exists() else {}
     if out.exists(): subprocess.run(["rm", "-rf", str(out)], check=True)
     env = {**os.environ, "OMP_NUM_THREADS": threads, "TOKENIZERS_PARALLELISM": "false", "VLLM_CPU_KVCACHE_SPACE": "2"}
@@ -130,7 +131,7 @@ def stages(out:Path)->list:
     return rows
 
 cmd = command().replace(a.python or "$ARTE_VLLM_PYTHON", "$ARTE_VLLM_PYTHON").replace(a.work, "DIR")  # no machine paths in the results
-res = dict(machine=machine(), command=cmd, config=dict(demo=dict(DEMO, **({"preset": a.preset} if a.preset else {})), vllm_args=VLLM_ARGS, threads=threads, runs=a.runs), runs={})
+res = dict(machine=machine(), command=cmd, note=a.note, config=dict(demo=dict(DEMO, **({"preset": a.preset} if a.preset else {})), vllm_args=VLLM_ARGS, threads=threads, runs=a.runs), runs={})
 for kind in a.runs.split(","):
     m = run(kind); out = work/kind
     r = dict(measure=m)
@@ -141,6 +142,8 @@ for kind in a.runs.split(","):
         log = (out/"run.log").read_text(errors="replace") if (out/"run.log").exists() else ""
         vlog = "".join(f.read_text(errors="replace") for f in out.glob("vllm-*.log"))
         r["adapters_loaded"] = re.findall(r"adapter (\S+) loaded on", log)
+        r["stopped"] = re.findall(r"^\S+ \S+ (.*: stopped: .*)$", log, re.M)
+        r["server_errors"] = sorted(set(re.findall(r"\] ((?:RuntimeError|ValueError|AssertionError|torch\.\S*Error)[^\n]*)", vlog)))
         r["requests_log"] = dict(completions=len(re.findall(r'"POST /v1/completions HTTP/1.1" 200', vlog)),
                                  chat=len(re.findall(r'"POST /v1/chat/completions HTTP/1.1" 200', vlog)),
                                  load_lora=len(re.findall(r'"POST /v1/load_lora_adapter HTTP/1.1" 200', vlog)),
@@ -171,7 +174,7 @@ md = ["# The demo in process and on a vLLM server that arte starts", "",
       "stops it). One run after the other on the same machine.", "",
       f"Conditions: {res['machine']['cores']}-core CPU shared with other jobs; OMP_NUM_THREADS={threads} for arte and for vLLM; "
       f"load average (1, 5, 15 min) local run: {lm.get('loadavg_start')} → {lm.get('loadavg_end')}; vllm run: "
-      f"{vm.get('loadavg_start')} → {vm.get('loadavg_end')}.", "", f"Command: `{cmd}`", "",
+      f"{vm.get('loadavg_start')} → {vm.get('loadavg_end')}.", "", f"Command: `{cmd}`", "", *([a.note, ""] if a.note else []),
       "| | local | vllm |", "|---|---|---|",
       f"| exit status | {cell(lm.get('rc'))} | {cell(vm.get('rc'))} |",
       f"| wall s | {cell(lm.get('wall_s'))} | {cell(vm.get('wall_s'))} |",
@@ -190,6 +193,9 @@ md += ["", "Accuracy per method (metrics.json `eval` rows):", "", "| method | ta
 md += [f"| {r['method']}{' r' + str(r['round']) if r['round'] and r['method'] == 'arte' else ''} | {r['task']} | {r['shots']} | {r['n']} | "
        f"{cell(r['local'], 3)} | {cell(r['vllm'], 3)} |" for r in cmp_rows]
 md += ["", f"Metrics agree (every row identical): **{'yes' if agree else 'no'}**."]
+if V and (V.get("stopped") or V.get("server_errors")):
+    md += ["", "The server run stopped: " + "; ".join(f"`{x[:300]}`" for x in V.get("stopped", [])) + ". The server's log: " +
+           ("; ".join(f"`{x[:300]}`" for x in V.get("server_errors", [])) or "no exception") + "."]
 if V: md += ["", f"Server run completed (exit 0), evaluated {', '.join(sorted(want))} and loaded the round-1 DPO adapter into vLLM: "
              f"**{'yes' if res['server_run_ok'] else 'no'}**."]
 if V:

@@ -216,7 +216,7 @@ def demo_servers()->str:
     foot = (f"Metrics agree on every row: {'yes' if d.get('metrics_agree') else 'no'}. Server run: adapters loaded "
             f"{', '.join(f'`{a}`' for a in V.get('adapters_loaded', [])) or '—'}; {rq.get('completions')} completion and "
             f"{rq.get('chat')} chat requests answered." if V else "")
-    return "\n\n".join(x for x in [table(["", "local", "vllm"], rows), table(["stage", "round", "local s", "vllm s"], srows),
+    return "\n\n".join(x for x in [d.get("note") or "", table(["", "local", "vllm"], rows), table(["stage", "round", "local s", "vllm s"], srows),
                                     table(["method", "task", "shots", "n", "local accuracy", "vllm accuracy"], erows), foot,
                                     _command(d)] if x)
 
