@@ -119,18 +119,23 @@ def run(kind)->dict:
     if rc: print((work/f"{kind}.stdout").read_text()[-3000:], flush=True)
     return m
 
+ORDER = ["prefset", "draft", "score", "pairs", "align", "gain", "generate", "baselines", "distill", "evaluate"]
+
 def stages(out:Path)->list:
-    "Seconds, CPU seconds and peak RSS of each finished stage, from its `_stage.json`, in run order (metrics.json's order)."
-    met = json.loads((out/"metrics.json").read_text())
+    "Seconds, CPU seconds and peak RSS of each finished stage, from its `_stage.json`, in run order (metrics.json's, else ORDER)."
+    met = json.loads((out/"metrics.json").read_text()) if (out/"metrics.json").exists() else \
+        dict(stages=[dict(name=n, round=None if n == "prefset" else 1) for n in ORDER])  # a stopped run: its finished stages
     rows = []
     for s in met.get("stages", []):
         f = out/(f"round-{s['round']}/" if s.get("round") else "")/s["name"]/"_stage.json"
         d = json.loads(f.read_text()) if f.exists() else {}
+        if not d and "seconds" not in s: continue
         rows.append(dict(stage=s["name"], round=s.get("round"), seconds=d.get("seconds", s.get("seconds")),
                          cpu_seconds=d.get("cpu_seconds"), peak_rss_mb=d.get("peak_rss_mb", s.get("peak_rss_mb")), skipped=s.get("skipped")))
     return rows
 
 cmd = command().replace(a.python or "$ARTE_VLLM_PYTHON", "$ARTE_VLLM_PYTHON").replace(a.work, "DIR")  # no machine paths in the results
+if a.note: cmd = cmd.replace(a.note, '"NOTE"')
 res = dict(machine=machine(), command=cmd, note=a.note, config=dict(demo=dict(DEMO, **({"preset": a.preset} if a.preset else {})), vllm_args=VLLM_ARGS, threads=threads, runs=a.runs), runs={})
 for kind in a.runs.split(","):
     m = run(kind); out = work/kind
@@ -138,6 +143,7 @@ for kind in a.runs.split(","):
     if (out/"metrics.json").exists():
         met = json.loads((out/"metrics.json").read_text())
         r.update(stages=stages(out), eval=met.get("eval", []), methods=sorted({e["method"] for e in met.get("eval", [])}))
+    elif out.exists(): r["stages"] = stages(out)
     if kind == "vllm":
         log = (out/"run.log").read_text(errors="replace") if (out/"run.log").exists() else ""
         vlog = "".join(f.read_text(errors="replace") for f in out.glob("vllm-*.log"))
@@ -192,7 +198,8 @@ for k in list(dict.fromkeys(list(sl) + list(sv))):
 md += ["", "Accuracy per method (metrics.json `eval` rows):", "", "| method | task | shots | n | local | vllm |", "|---|---|---|---|---|---|"]
 md += [f"| {r['method']}{' r' + str(r['round']) if r['round'] and r['method'] == 'arte' else ''} | {r['task']} | {r['shots']} | {r['n']} | "
        f"{cell(r['local'], 3)} | {cell(r['vllm'], 3)} |" for r in cmp_rows]
-md += ["", f"Metrics agree (every row identical): **{'yes' if agree else 'no'}**."]
+md += ["", f"Metrics agree (every row identical): **{'yes' if agree else 'no'}**" +
+       (" (a run has no evaluation rows)." if not (el and ev) else ".")]
 if V and (V.get("stopped") or V.get("server_errors")):
     md += ["", "The server run stopped: " + "; ".join(f"`{x[:300]}`" for x in V.get("stopped", [])) + ". The server's log: " +
            ("; ".join(f"`{x[:300]}`" for x in V.get("server_errors", [])) or "no exception") + "."]

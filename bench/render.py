@@ -213,7 +213,8 @@ def demo_servers()->str:
     srows = [[k[0], k[1] or "-", v.get("local"), v.get("vllm")] for k, v in st.items()]
     erows = [[e["method"], e["task"], e["shots"], e["n"], _f(e["local"]), _f(e["vllm"])] for e in d.get("eval_side_by_side", [])]
     rq = V.get("requests_log") or {}
-    foot = (f"Metrics agree on every row: {'yes' if d.get('metrics_agree') else 'no'}. Server run: adapters loaded "
+    both = all(r.get("eval") for r in (L, V))
+    foot = (f"Metrics agree on every row: {'yes' if d.get('metrics_agree') else 'no'}{'' if both else ' (a run has no evaluation rows)'}. Server run: adapters loaded "
             f"{', '.join(f'`{a}`' for a in V.get('adapters_loaded', [])) or '—'}; {rq.get('completions')} completion and "
             f"{rq.get('chat')} chat requests answered." if V else "")
     return "\n\n".join(x for x in [d.get("note") or "", table(["", "local", "vllm"], rows), table(["stage", "round", "local s", "vllm s"], srows),
