@@ -100,3 +100,33 @@ def save(name:str, res:dict, md:list[str]):
     (OUT/f"{name}.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
     text = "\n".join(md) + "\n"
     (OUT/f"{name}.md").write_text(text); print(text)
+
+def tree_pids(pid:int)->list[int]:
+    "`pid` and every process below it (from /proc)."
+    import psutil
+    try: p = psutil.Process(pid); return [pid] + [c.pid for c in p.children(recursive=True)]
+    except psutil.Error: return []
+
+def tree_usage(pid:int)->dict:
+    "CPU seconds (user + system) and RSS (MB) summed over `pid` and its descendants; processes that end are not counted."
+    import psutil
+    cpu = rss = 0.0
+    for q in tree_pids(pid):
+        try:
+            p = psutil.Process(q); t = p.cpu_times()
+            cpu += t.user + t.system + t.children_user + t.children_system; rss += p.memory_info().rss / 2**20
+        except psutil.Error: pass
+    return dict(cpu_s=cpu, rss_mb=rss)
+
+class TreePeak:
+    "Context manager sampling the summed RSS (MB) of a process tree every `every` s; `.peak_mb` after exit. `pid` may change."
+    def __init__(self, pid=None, every:float=0.5): self.pid, self.every, self.peak_mb = pid, every, 0.0
+    def __enter__(self):
+        self._stop = False
+        def loop():
+            while not self._stop:
+                pid = self.pid() if callable(self.pid) else self.pid
+                if pid: self.peak_mb = max(self.peak_mb, tree_usage(pid)["rss_mb"])
+                time.sleep(self.every)
+        self._t = threading.Thread(target=loop, daemon=True); self._t.start(); return self
+    def __exit__(self, *a): self._stop = True; self._t.join(); self.peak_mb = round(self.peak_mb, 1)

@@ -26,7 +26,9 @@ COMMANDS = {"bench_scoring": "python bench/bench_scoring.py --quick",
             "bench_decode": "python bench/bench_decode.py", "bench_reliability": "python bench/bench_reliability.py",
             "bench_generation": "python bench/bench_generation.py", "bench_pipeline": "python bench/bench_pipeline.py --run arte-demo",
             "bench_demo": "python bench/bench_demo.py --before OLD_DEMO --after NEW_DEMO",
-            "bench_quality": "python bench/bench_quality.py --run", "bench_gpu": "python bench/bench_gpu.py"}
+            "bench_quality": "python bench/bench_quality.py --run", "bench_gpu": "python bench/bench_gpu.py",
+            "bench_engines": "ARTE_VLLM_PYTHON=VLLM_VENV/bin/python python bench/bench_engines.py",
+            "bench_demo_servers": "ARTE_VLLM_PYTHON=VLLM_VENV/bin/python python bench/bench_demo_servers.py --work DIR"}
 
 def load(name:str)->dict|None:
     "The result file `bench/results/<name>.json`, or None when the benchmark has not been run."
@@ -175,9 +177,54 @@ def gpu()->str:
     rows = [[r.get("backend"), r.get("trainer"), _f(r.get("step_s")), _f(r.get("peak_vram_mb"), 0)] for r in d.get("runs", [])]
     return "\n\n".join([table(["backend", "trainer", "s per step", "peak VRAM MB"], rows), _command(d)])
 
+def engines()->str:
+    "The scoring workload on the in-process engine and on a vLLM server, side by side."
+    d = load("bench_engines")
+    if d is None: return _missing("bench_engines")
+    c, A, B = d["config"], d["in_process"], d["vllm"]
+    N = c["evals"]
+    head = (f"{c['drafts']} drafts x {c['questions']} preference questions of `{c['task']}` = {N} one-shot student prompts, greedy, "
+            f"up to {c['max_new_tokens']} new tokens (the paper preset), `{c['student']}` in fp32, {c['threads']} thread for arte and "
+            f"for vLLM ({d.get('vllm_version', 'vLLM')}, `{' '.join(c['vllm_args'])}`); load average {d['machine']['loadavg_start']} at "
+            f"start, {d.get('loadavg_end')} at end. The vLLM start-up ({B['startup_s']} s) is not in the timed part.")
+    rows = [["in process (`HFLM` + `arte.engine`)", A["wall_s"], A["evals_per_s"], A["cpu_s_this_process"], A["new_tokens"],
+             f"{A['correct']}/{N}", "1.00x"],
+            [f"vLLM server (`ServerLM`, {B['max_concurrency']} requests in flight)", B["wall_s"], B["evals_per_s"],
+             round(B["cpu_s_this_process"] + B["cpu_s_server_tree"], 1), int(B["new_tokens"] or 0), f"{B['correct']}/{N}",
+             _x(B["wall_s"] / A["wall_s"])]]
+    cols = ["engine", "wall s", "evals/s", "CPU s (client + server)", "new tokens", "correct", "wall time vs in process"]
+    foot = f"Identical parsed answers: {d['identical_answers']}/{N}; identical raw outputs: {d['identical_outputs']}/{N}."
+    return "\n\n".join([head, table(cols, rows), foot, _command(d)])
+
+def demo_servers()->str:
+    "The demo run in process and on a vLLM server that arte starts."
+    d = load("bench_demo_servers")
+    if d is None: return _missing("bench_demo_servers")
+    L, V = (d["runs"].get(k, {}) for k in ("local", "vllm"))
+    lm, vm = L.get("measure", {}), V.get("measure", {})
+    rows = [["wall s", lm.get("wall_s"), vm.get("wall_s")],
+            ["CPU s: `arte run` / server tree", lm.get("arte_cpu_s"), f"{vm.get('arte_cpu_s')} / {vm.get('server_cpu_s')}" if vm else None],
+            ["peak RSS MB: `arte run` / server tree", lm.get("arte_peak_rss_mb"),
+             f"{vm.get('arte_peak_rss_mb')} / {vm.get('server_peak_rss_mb')}" if vm else None],
+            ["methods evaluated", ", ".join(L.get("methods", [])) or None, ", ".join(V.get("methods", [])) or None]]
+    st = {}
+    for side, r in (("local", L), ("vllm", V)):
+        for s in r.get("stages", []): st.setdefault((s["stage"], s["round"]), {})[side] = s["seconds"]
+    srows = [[k[0], k[1] or "-", v.get("local"), v.get("vllm")] for k, v in st.items()]
+    erows = [[e["method"], e["task"], e["shots"], e["n"], _f(e["local"]), _f(e["vllm"])] for e in d.get("eval_side_by_side", [])]
+    rq = V.get("requests_log") or {}
+    both = all(r.get("eval") for r in (L, V))
+    foot = (f"Metrics agree on every row: {'yes' if d.get('metrics_agree') else 'no'}{'' if both else ' (a run has no evaluation rows)'}. Server run: adapters loaded "
+            f"{', '.join(f'`{a}`' for a in V.get('adapters_loaded', [])) or '—'}; {rq.get('completions')} completion and "
+            f"{rq.get('chat')} chat requests answered." if V else "")
+    return "\n\n".join(x for x in [d.get("note") or "", table(["", "local", "vllm"], rows), table(["stage", "round", "local s", "vllm s"], srows),
+                                    table(["method", "task", "shots", "n", "local accuracy", "vllm accuracy"], erows), foot,
+                                    _command(d)] if x)
+
 SECTIONS = {"bench_scoring": lambda: scoring("bench_scoring"), "bench_scoring_scale": lambda: scoring("bench_scoring_scale"),
             "bench_decode": decode, "bench_reliability": reliability, "bench_generation": generation,
-            "bench_pipeline": pipeline, "bench_demo": demo, "bench_quality": quality, "bench_gpu": gpu}
+            "bench_pipeline": pipeline, "bench_demo": demo, "bench_quality": quality, "bench_gpu": gpu,
+            "bench_engines": engines, "bench_demo_servers": demo_servers}
 
 def section(name:str)->str:
     "The markdown of one result section (a key of `SECTIONS`)."
