@@ -88,7 +88,7 @@ PRESETS = {
                  student_max_new_tokens=32, eval_max_new_tokens=96, baselines=["vanilla", "original_teacher"],
                  question_temperature=0.7, score_mode="likelihood",
                  dpo=dict(max_steps=8, per_device_train_batch_size=1, gradient_accumulation_steps=1, learning_rate=1e-3,
-                          max_length=256),
+                          max_length=320),  # a question-level pair: a 260-token drafting prompt and its question
                  sft=dict(num_train_epochs=1, per_device_train_batch_size=2, gradient_accumulation_steps=1, max_length=256)),
     "paper": dict(n_questions=250, questions_per_call=5, n_strategies=4, pool_size=100, prefset_k=40,
                   respondent_shots=[0, 1, 2, 3], question_pairs=50, n_tailored=250, n_test=0, question_max_new_tokens=1024,
@@ -398,6 +398,10 @@ def _server_errors(c:ARTEConfig)->list[str]:
         if getattr(c, f"{who}_server") is not None and fin == "full":
             errs.append(f"'{who}_server': a server loads LoRA adapters at run time, but the {who} is fully fine-tuned "
                         f"({who}_finetune = \"full\" or train_preset 'paper'): set {who}_finetune = \"lora\", or generate in process")
+    if c.student_server == "vllm" and c.score_mode == "likelihood":  # arte's vLLM always runs with --enable-lora
+        errs.append("score_mode 'likelihood' with student_server = \"vllm\": vLLM started with runtime LoRA (--enable-lora, "
+                    "which arte's vLLM always has) fails on prompt log-probabilities (vllm-project/vllm#16668); "
+                    "set score_mode = \"generate\" (the paper's), or score in process")
     if not all(isinstance(a, str) for a in c.vllm_args): errs.append(f"'vllm_args' must be a list of strings, got {c.vllm_args!r}")
     return errs
 

@@ -48,6 +48,8 @@ def toml_value(v):
 def config(kind)->Path:
     "The demo config file of run `kind` (the keys of `arte.config.DEMO`, plus the server keys for vllm)."
     cfg = dict(DEMO, **({"preset": a.preset} if a.preset else {}))
+    # generate-mode scoring on both sides: vLLM with runtime LoRA fails on prompt log-probabilities (check_config refuses it)
+    cfg["score_mode"] = "generate"
     if kind == "vllm": cfg.update(teacher_server="vllm", student_server="vllm", vllm_args=VLLM_ARGS, vllm_python=a.python)
     f = work/f"{kind}.toml"
     f.write_text("".join(f"{k} = {toml_value(v)}\n" for k, v in cfg.items()))
