@@ -289,8 +289,9 @@ def _launched(ctx:RunContext, kind:str, d:Path, round_no:int, model:tuple, runs:
                        runs=[{k: str(Path(v).resolve()) if k != "name" else v for k, v in r.items()} for r in runs],
                        seed=cfg.seed, dtype=cfg.dtype, device=cfg.device, quiet=ctx.quiet, **plan)
     res = launch(job, d/"launch", cfg.accelerate_config, cfg.launch_args, where=f"{kind} (round {round_no})", echo=not ctx.quiet)
-    ctx.log(f"{kind} (round {round_no}): trained by {launch_engine(res, cfg.accelerate_config)}; its log: {d/'launch'/'launch.log'}")
-    return res, launch_engine(res, cfg.accelerate_config)
+    engine = launch_engine(res, cfg.accelerate_config)
+    ctx.log(f"{kind} (round {round_no}): trained by {engine}; its log: {d/'launch'/'launch.log'}")
+    return res, engine
 
 # %% ../nbs/12b_stages.ipynb #febcbfab
 def _side(ds, task:str)->tuple:
