@@ -190,10 +190,13 @@ def read_gguf(path)->GGUFFile:
         raise ArteError(f"not a readable GGUF file, truncated or corrupt ({e})", file=str(path)) from e
     if version not in (2, 3): raise ArteError(f"GGUF version {version}; arte reads versions 2 and 3", file=str(path))
     align = meta.get("general.alignment", 32)
+    if not isinstance(align, int) or align < 1: raise ArteError(f"bad alignment {align!r}", file=str(path), field="general.alignment")
     data = -(-c.pos // align) * align  # the data section starts at the next multiple of the alignment
     tensors = {}
     for name, shape, vtype, offset in table:
         t = tensors[name] = GGUFTensor(shape, vtype, data + offset)
+        if vtype in GGUF_TYPES and shape and shape[-1] % GGUF_TYPES[vtype][1]:
+            raise ArteError(f"tensor {name!r} has rows of {shape[-1]} values, not whole {GGUF_TYPES[vtype][0]} blocks", file=str(path))
         if (n := _gguf_nbytes(t)) is not None and t.start + n > len(buf):
             raise ArteError(f"tensor {name!r} runs past the end of the file (truncated?)", file=str(path))
     return GGUFFile(path, meta, tensors, buf)
