@@ -123,7 +123,8 @@ def draft_questions(teacher:LM, # The teacher model
                     k:int=5, # Questions asked for per call
                     seed:int=0, # Run seed; each batch's sampling seed derives from it
                     temperature:float=1.0, top_p:float=1.0, max_new_tokens:int=768,
-                    batch_size:int=8, # Calls (prompts) per `generate` call
+                    batch_size:int=32, # Calls (prompts) per `generate` call
+                    first_yield:float=0.25, # The yield the first batch assumes (accepted / requested questions)
                     max_calls:int|None=None, # Upper bound on calls; default 4*ceil(m/k)+4
                     seeds:list|None=None, # Examples shown in the prompt; default `task.seeds`
                     n_shown:int=3, # Examples shown per prompt
@@ -144,12 +145,12 @@ def draft_questions(teacher:LM, # The teacher model
     sh = None
     if out_dir is not None:
         sh = Shards(Path(out_dir)/"questions", stable_hash("questions", task.name, task.description, seeds, task.seeds,
-            stable_hash(ix.exact), m, k, seed, kw, batch_size, max_calls, n_shown, rotate_seeds, near_dup, teacher.name, key)
+            stable_hash(ix.exact), m, k, seed, kw, batch_size, first_yield, max_calls, n_shown, rotate_seeds, near_dup, teacher.name, key)
             + ("-prefill" if prefill else ""))
     acc, rejects, calls, b_i, blocks, t0 = [], Counter(), 0, 0, 0, time.time()
     bar = tqdm(total=m, desc=f"questions {task.name}", disable=not _show(progress), leave=False)
     while len(acc) < m and calls < max_calls:
-        yld = len(acc) / (calls * k) if calls else 1.0
+        yld = len(acc) / (calls * k) if calls else first_yield
         b = min(batch_size, max_calls - calls, max(1, math.ceil((m - len(acc)) / (k * max(yld, 0.1)))))
         if sh is not None and b_i in sh and len(rows := sh.read(b_i)) == b: pass
         else:
@@ -191,7 +192,7 @@ DRAFT_FEATURES = Features({"task": Value("string"), "qid": Value("string"), "que
 def draft_rationales(teacher:LM, task, questions:Sequence[dict], # `{input, target}` (and optionally `qid`)
                      strategies:Sequence[str]|None=None, # Default `strategy_names(task)`
                      seed:int=0, temperature:float=0.0, top_p:float=1.0, max_new_tokens:int=512,
-                     batch_size:int=16, # Prompts per `generate` call
+                     batch_size:int=64, # Prompts per `generate` call (the backend batches within a call)
                      round_no:int=1, # ARTE round, recorded per row (column `round`)
                      qid_prefix:str="q",
                      out_dir=None, # Folder for resumable shards (`rationales/`)
@@ -244,7 +245,7 @@ def draft(teacher:LM, task, m:int=250, # Questions to draft
           round_no:int=1, # ARTE round, recorded per row (column `round`)
           question_temperature:float=1.0, rationale_temperature:float=0.0, top_p:float=1.0,
           question_max_new_tokens:int=768, rationale_max_new_tokens:int=512,
-          question_batch_size:int=8, rationale_batch_size:int=16,
+          question_batch_size:int=32, rationale_batch_size:int=64,
           max_calls:int|None=None, # Default 4*ceil(m/k)+4
           require_agree:bool=False, # Drop rationales whose answer differs from the drafted target
           qid_prefix:str="q",

@@ -269,7 +269,8 @@ def plan_run(cfg, # A validated `ARTEConfig`
     elif lms:
         from arte.prompts import student_prompt
         t = ts[0]; prompt = student_prompt(t, t.test[0]["input"], demos=t.cot[:1])
-        rates = {r: calibrate(lm, prompt) for r, lm in lms.items()}
+        done = {}  # one calibration per model: the teacher and the student are often the same one
+        rates = {r: done[id(lm)] if id(lm) in done else done.setdefault(id(lm), calibrate(lm, prompt)) for r, lm in lms.items()}
         for p in stages:
             r = rates["teacher" if p.stage in _TEACHER_STAGES else "student"]
             p.seconds = p.prompt_tokens * r["prompt"] + p.new_tokens * r["new"] + p.train_tokens * r["train"]
