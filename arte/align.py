@@ -52,7 +52,7 @@ def _check_kept(n:int, kept:int, max_length:int|None):
     if kept == n: return
     msg = (f"{n - kept} of {n} preference pairs have a prompt of max_length ({max_length}) tokens or more, and DPO drops "
            "them (with nothing left of their completions there is nothing to learn): raise `max_length` "
-           "(config: `[dpo] max_length`)")
+           "(config: `[dpo] max_length`) or truncate the prompt's start instead (`[dpo] truncation_mode = \"keep_end\"`)")
     if not kept: raise ArteError(msg, field="max_length")
     warnings.warn(msg)
 
