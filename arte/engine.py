@@ -335,9 +335,10 @@ class PrefixEngine:
                  batch_size:int|None=None, # Rows decoding together; default 256 with shared prefixes, else 64
                  kv_budget_gb:float|None=None, # Cap on the rows' KV cache; default 3 GiB on a CPU, none on a GPU
                  shared_prefix:bool|None=None, # Shared-prefix attention (`sdpa` models); None: on a CPU
+                 share_suffix:bool=True, # Log-probabilities: rows asking the same prompt run it once
                 ):
         if not fast_paths(): raise RuntimeError(f"the engine needs the torch and transformers versions it was tested on: {TESTED_VERSIONS}")
-        self.model, self.tok = model, tok
+        self.model, self.tok, self.share_suffix = model, tok, share_suffix
         base = model.get_base_model() if hasattr(model, "get_base_model") else model  # PEFT or plain
         self.device = next(model.parameters()).device
         sig = inspect.signature(base.forward).parameters
@@ -597,11 +598,12 @@ def generate(self:PrefixEngine, plan:Plan, max_new_tokens:int=128, stop:Sequence
 # %% ../nbs/01b_engine.ipynb #350aca5f
 @patch
 def logprobs(self:PrefixEngine, plan:Plan,
-             share_suffix:bool=True, # Rows with the same group and suffix run that suffix once
+             share_suffix:bool|None=None, # Rows with the same group and suffix run that suffix once; None: the engine's setting
             )->list[float]:
     "Summed log-probability of each row's continuation (`Row.cont`) after its group's prefix and its suffix."
     rows, res = plan.rows, [0.0] * len(plan.rows)
     key = lambda i: (rows[i].group, tuple(rows[i].suffix))
+    if share_suffix is None: share_suffix = self.share_suffix
     if share_suffix and all(r.suffix for r in rows) and len({key(i) for i in range(len(rows))}) < len(rows):
         return self._logprobs_once(plan)
     order = sorted(range(len(rows)), key=lambda i: (-len(plan.prefixes[rows[i].group]) - len(rows[i].suffix) - len(rows[i].cont), i))
