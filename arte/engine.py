@@ -335,9 +335,10 @@ class PrefixEngine:
                  batch_size:int|None=None, # Rows decoding together; default 256 with shared prefixes, else 64
                  kv_budget_gb:float|None=None, # Cap on the rows' KV cache; default 3 GiB on a CPU, none on a GPU
                  shared_prefix:bool|None=None, # Shared-prefix attention (`sdpa` models); None: on a CPU
+                 share_suffix:bool=True, # Log-probabilities: rows asking the same prompt run it once
                 ):
         if not fast_paths(): raise RuntimeError(f"the engine needs the torch and transformers versions it was tested on: {TESTED_VERSIONS}")
-        self.model, self.tok = model, tok
+        self.model, self.tok, self.share_suffix = model, tok, share_suffix
         base = model.get_base_model() if hasattr(model, "get_base_model") else model  # PEFT or plain
         self.device = next(model.parameters()).device
         sig = inspect.signature(base.forward).parameters
@@ -596,9 +597,15 @@ def generate(self:PrefixEngine, plan:Plan, max_new_tokens:int=128, stop:Sequence
 
 # %% ../nbs/01b_engine.ipynb #350aca5f
 @patch
-def logprobs(self:PrefixEngine, plan:Plan)->list[float]:
+def logprobs(self:PrefixEngine, plan:Plan,
+             share_suffix:bool|None=None, # Rows with the same group and suffix run that suffix once; None: the engine's setting
+            )->list[float]:
     "Summed log-probability of each row's continuation (`Row.cont`) after its group's prefix and its suffix."
     rows, res = plan.rows, [0.0] * len(plan.rows)
+    key = lambda i: (rows[i].group, tuple(rows[i].suffix))
+    if share_suffix is None: share_suffix = self.share_suffix
+    if share_suffix and all(r.suffix for r in rows) and len({key(i) for i in range(len(rows))}) < len(rows):
+        return self._logprobs_once(plan)
     order = sorted(range(len(rows)), key=lambda i: (-len(plan.prefixes[rows[i].group]) - len(rows[i].suffix) - len(rows[i].cont), i))
     with torch.inference_mode():
         kv, patt = self.prefixes(plan.prefixes)
@@ -617,8 +624,9 @@ def logprobs(self:PrefixEngine, plan:Plan)->list[float]:
                 c = list(rows[i].cont)  # token t of c is predicted by kept position cmax - len(c) + t
                 lp = torch.log_softmax(logits[k, cmax - len(c): cmax].float(), -1)
                 res[i] = float(lp.gather(-1, torch.tensor(c, device=lp.device)[:, None]).sum())
+            self.stats["suffix_tokens"] += sum(len(rows[i].suffix) + len(rows[i].cont) for i in chunk)
         with self._shared(kv, patt): self._batches(order, run)
-    self.stats["rows"] += len(rows); self.stats["suffix_tokens"] += sum(len(r.suffix) + len(r.cont) for r in rows)
+    self.stats["rows"] += len(rows)
     return res
 
 @patch
@@ -632,3 +640,43 @@ def _batches(self:PrefixEngine, order:list, fn):
             if self.forward_rows == 1: raise
             torch.cuda.empty_cache(); self.forward_rows = max(1, self.forward_rows // 2); continue
         i += len(chunk)
+
+# %% ../nbs/01b_engine.ipynb #5c1f0a02
+@patch
+def _logprobs_once(self:PrefixEngine, plan:Plan)->list[float]:
+    """`logprobs` with each distinct (group, suffix) run once: `_start` runs the distinct suffixes (its first-token
+    logits score each continuation's first token), the batch's rows are repeated once per continuation, and the
+    continuations (less their last token, right-padded) run on top of the repeated caches."""
+    rows, res = plan.rows, [0.0] * len(plan.rows)
+    key = lambda i: (rows[i].group, tuple(rows[i].suffix))
+    order = sorted((i for i in range(len(rows)) if rows[i].cont), key=lambda i: (-len(rows[i].suffix), key(i), i))
+    with torch.inference_mode():
+        kv, patt = self.prefixes(plan.prefixes)
+        def run(chunk):
+            reps = list({key(i): i for i in reversed(chunk)}.values())  # one row per distinct suffix
+            first = {}
+            def pick(logits, g):  # _start's logits at each suffix's last token
+                for k, i in enumerate(g): first[key(i)] = torch.log_softmax(logits[k].float(), -1)
+                return logits.argmax(-1)
+            cmax = max(len(rows[i].cont) for i in chunk)
+            b = self._start(kv, patt, plan, reps, cmax, pick)
+            for i in chunk: res[i] = float(first[key(i)][rows[i].cont[0]])
+            self.stats["suffix_tokens"] += sum(len(rows[i].suffix) for i in reps) + sum(len(rows[i].cont) - 1 for i in chunk)
+            if cmax == 1: return
+            at = {key(i): j for j, i in enumerate(b.rows)}
+            b.keep(torch.tensor([at[key(i)] for i in chunk], device=self.device))  # one batch row per continuation
+            t = cmax - 1
+            ids = torch.full((len(chunk), t), self.pad_id, dtype=torch.long)
+            catt = torch.zeros(len(chunk), t, dtype=torch.long)
+            for k, i in enumerate(chunk):
+                c = rows[i].cont[:-1]; ids[k, :len(c)] = torch.tensor(c, dtype=torch.long); catt[k, :len(c)] = 1
+            att = torch.cat([b.att, catt.to(self.device)], 1)
+            logits = self._forward(ids.to(self.device), att, b.cache, t, b.group, b.offset)  # (rows, t, vocab)
+            for k, i in enumerate(chunk):
+                c = list(rows[i].cont)  # token c[s] (s >= 1) is predicted by position s - 1
+                if len(c) < 2: continue
+                lp = torch.log_softmax(logits[k, :len(c) - 1].float(), -1)
+                res[i] += float(lp.gather(-1, torch.tensor(c[1:], device=lp.device)[:, None]).sum())
+        with self._shared(kv, patt): self._batches(order, run)
+    self.stats["rows"] += len(rows)
+    return res
