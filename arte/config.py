@@ -84,11 +84,11 @@ PRESETS = {
                  question_pairs=4, n_tailored=8, n_test=16, question_max_new_tokens=48, rationale_max_new_tokens=24,
                  student_max_new_tokens=12, eval_max_new_tokens=12, dpo=dict(max_steps=2), sft=dict(max_steps=2)),
     "demo": dict(n_questions=12, questions_per_call=1, n_strategies=2, pool_size=16, prefset_k=8, respondent_shots=[0, 1],
-                 question_pairs=3, n_tailored=8, n_test=12, question_max_new_tokens=48, rationale_max_new_tokens=64,
+                 question_pairs=3, n_tailored=8, n_test=16, question_max_new_tokens=48, rationale_max_new_tokens=64,
                  student_max_new_tokens=32, eval_max_new_tokens=96, baselines=["vanilla", "original_teacher"],
                  question_temperature=0.7, score_mode="likelihood",
                  dpo=dict(max_steps=8, per_device_train_batch_size=1, gradient_accumulation_steps=1, learning_rate=1e-3,
-                          max_length=256, truncation_mode="keep_end", precompute_ref_log_probs=True),
+                          max_length=256),  # under 3 GB; drops the question-level pairs (300-token prompts): logged
                  sft=dict(num_train_epochs=1, per_device_train_batch_size=2, gradient_accumulation_steps=1, max_length=256)),
     "paper": dict(n_questions=250, questions_per_call=5, n_strategies=4, pool_size=100, prefset_k=40,
                   respondent_shots=[0, 1, 2, 3], question_pairs=50, n_tailored=250, n_test=0, question_max_new_tokens=1024,

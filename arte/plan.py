@@ -71,7 +71,8 @@ def trainer_args(cfg)->dict:
 def _transfer_plan(cfg, r:int, tasks, X, C, args, sets:dict, base:list)->StagePlan:
     "The `transfer` stage of round `r`: tailored data for the transfer tasks `X` by both teachers, and the extra students."
     shots, ev = len(cfg.eval_shots), lambda ts: sum(_eval_n(cfg, t) for t in ts)
-    tcalls = math.ceil(cfg.n_tailored / cfg.questions_per_call)
+    from arte.draft import first_batch_calls
+    tcalls = first_batch_calls(cfg.n_tailored, cfg.questions_per_call)
     tg = 2 * len(X) * (tcalls + cfg.n_tailored) if X else 0
     st = 2 * _train_steps(len(X) * cfg.n_tailored, args["sft"]) if X else 0
     sg = ((1 if r == 1 else 0) + 2) * ev(X) * shots if X else 0
@@ -111,14 +112,15 @@ def plan_counts(cfg, tasks:list, eval_tasks:list=(), tok=None, args:dict|None=No
                      prompt_tokens=round(sum(len(t.pool) * resp * C[t.name]["shots"][s] for t in tasks for s in S)),
                      new_tokens=sum(len(t.pool) * len(S) * resp for t in tasks) * cfg.student_max_new_tokens,
                      note=f"{len(S)} shot counts x {resp} model(s) answer the pool")]
-    calls, tcalls = math.ceil(m / k), math.ceil(cfg.n_tailored / k)
+    from arte.draft import first_batch_calls
+    calls, tcalls = first_batch_calls(m, k), first_batch_calls(cfg.n_tailored, k)  # the first batch; more if it falls short
     budget = min(cfg.n_tailored, m)  # the same-budget training sets of round 1
     for r in range(1, cfg.rounds + 1):
         T = len(tasks); ns = cfg.n_strategies
         out.append(StagePlan("draft", r, teacher_gens=T * (calls + m * ns),
                              prompt_tokens=round(sum(calls * C[t.name]["question"] + m * ns * C[t.name]["rationale"] for t in tasks)),
                              new_tokens=T * (calls * cfg.question_max_new_tokens + m * ns * cfg.rationale_max_new_tokens),
-                             note=f"{calls} question calls per task at least (up to {4 * calls + 4} when questions are rejected)"))
+                             note=f"{calls} question calls per task in the first batch (up to {4 * math.ceil(m / k) + 4} when questions are rejected)"))
         pk = [min(cfg.prefset_k, len(t.pool)) for t in tasks]
         sg = sum(m * ns * p for p in pk)
         lik = cfg.score_mode == "likelihood"
