@@ -139,11 +139,10 @@ def evaluate(lm:LM, # The student (an `LM`; e.g. `load_model(src, adapter=...)`)
     items, cot, rows = eval_items(task, n, seed, subsample), list(task.cot), []
     for k in shots:
         if k > len(cot): raise ArteError(f"{k}-shot needs {k} exemplars but task {task.name!r} has {len(cot)}", field="cot")
-    prompts = [student_prompt(task, ex["input"], demos=cot[:k]) for k in shots for _, ex in items]
-    outs = _greedy(lm, prompts, max_new_tokens, batch_size, seed)  # every shot count in one call: one decoding pass
-    for j, k in enumerate(shots):
+        prompts = [student_prompt(task, ex["input"], demos=cot[:k]) for _, ex in items]
+        outs = _greedy(lm, prompts, max_new_tokens, batch_size, seed)
         its = []
-        for (i, ex), o in zip(items, outs[j * len(items):(j + 1) * len(items)], strict=True):
+        for (i, ex), o in zip(items, outs, strict=True):
             text = close_answer(o[0])
             pred = task.parse_answer(text, ex["input"])
             ok = pred is not None and task.is_correct(pred, ex["target"])
