@@ -221,10 +221,17 @@ def demo_servers()->str:
                                     table(["method", "task", "shots", "n", "local accuracy", "vllm accuracy"], erows), foot,
                                     _command(d)] if x)
 
+def written(name:str)->str:
+    "A section its script writes as markdown itself (`results/NAME.md`), less its title line."
+    f = RESULTS/f"{name}.md"
+    if not f.exists(): return _missing(name)
+    return "\n".join(l for l in f.read_text().splitlines() if not l.startswith("# ")).strip()
+
 SECTIONS = {"bench_scoring": lambda: scoring("bench_scoring"), "bench_scoring_scale": lambda: scoring("bench_scoring_scale"),
             "bench_decode": decode, "bench_reliability": reliability, "bench_generation": generation,
             "bench_pipeline": pipeline, "bench_demo": demo, "bench_quality": quality, "bench_gpu": gpu,
-            "bench_engines": engines, "bench_demo_servers": demo_servers}
+            "bench_engines": engines, "bench_demo_servers": demo_servers,
+            "bench_convert": lambda: written("bench_convert"), "bench_logprob_once": lambda: written("bench_logprob_once")}
 
 def section(name:str)->str:
     "The markdown of one result section (a key of `SECTIONS`)."
